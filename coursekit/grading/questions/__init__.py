@@ -1,0 +1,1 @@
+"""One module per notebook (``nbNN.py``) registering that notebook's autograded questions."""
