@@ -182,3 +182,17 @@ def test_hidden_cases_are_reproducible():
     b = q.hidden(np.random.default_rng(3))
     assert all(np.array_equal(x.args[0], y.args[0]) for x, y in zip(a, b, strict=True))
     assert isinstance(a[0], Case)
+
+
+def test_value_questions_take_the_value_itself():
+    from coursekit.grading.registry import Question, register
+
+    register(
+        Question(
+            qid="99.value", func_name="answer", arg_names=(), public=lambda: [Case(())],
+            oracle=lambda: np.array([1.0, 2.0]), reference=lambda: np.array([1.0, 2.0]), hidden=lambda rng: [],
+        )
+    )
+    check_visible("99.value", [1.0, 2.0], quiet=True)
+    with pytest.raises(CheckFailed, match="got 3, expected 2"):
+        check_visible("99.value", (1.0, 3.0))

@@ -56,6 +56,12 @@ def check_hidden(qid: str, func: Callable[..., Any]) -> None:
 def _run(
     q: Question, func: Callable[..., Any], cases: list[Case], truth: Callable[..., Any]
 ) -> float:
+    if not q.arg_names and not callable(func):  # a value question: the answer is the value itself
+        value = func
+
+        def func() -> Any:
+            return value
+
     if not callable(func):
         raise CheckFailed(f"{q.func_name} should be a function, but it is a {type(func).__name__}.")
     worst = 0.0

@@ -23,9 +23,7 @@ _TORCH = {
 def _torch_activation(name: str, temperature: float) -> Callable[[torch.Tensor], torch.Tensor]:
     if name == "softmax":
         # the first of two softmax outputs for logits (x, 0) at temperature T: σ(x / T)
-        return lambda t: torch.softmax(torch.stack([t, torch.zeros_like(t)], -1) / temperature, -1)[
-            ..., 0
-        ]
+        return lambda t: torch.softmax(torch.stack([t, torch.zeros_like(t)], -1) / temperature, -1)[..., 0]
     return _TORCH[name]
 
 
@@ -78,28 +76,20 @@ def activation_explorer(student: Mapping[str, object] | None = None) -> Explorer
         "temperature": widgets.FloatSlider(
             value=1.0, min=0.2, max=5.0, step=0.1, description="softmax T", continuous_update=True
         ),
-        "depth": widgets.IntSlider(
-            value=1, min=1, max=20, description="depth", continuous_update=True
-        ),
+        "depth": widgets.IntSlider(value=1, min=1, max=20, description="depth", continuous_update=True),
     }
     fig, (ax_f, ax_g, ax_d) = new_figure(11, 3.2, ncols=3)
     (truth_f,) = ax_f.plot(X, X, color="C0", lw=2, label="PyTorch")
     (yours_f,) = ax_f.plot(X, X, color="C3", ls="--", lw=1.5, label="yours")
     (truth_g,) = ax_g.plot(X, X, color="C0", lw=2, label="PyTorch autograd")
     (yours_g,) = ax_g.plot(X, X, color="C3", ls="--", lw=1.5, label="yours")
-    (chain,) = ax_d.semilogy(
-        X, np.ones_like(X), color="C2", lw=2, label="autograd through the chain"
-    )
-    (yours_d,) = ax_d.semilogy(
-        X, np.ones_like(X), color="C3", ls="--", lw=1.5, label="product of your f'"
-    )
+    (chain,) = ax_d.semilogy(X, np.ones_like(X), color="C2", lw=2, label="autograd through the chain")
+    (yours_d,) = ax_d.semilogy(X, np.ones_like(X), color="C3", ls="--", lw=1.5, label="product of your f'")
     for ax, title in ((ax_f, "f(x)"), (ax_g, "f'(x)")):
         ax.set_title(title)
         ax.axhline(0, color="0.8", lw=0.8)
         ax.axvline(0, color="0.8", lw=0.8)
-        ax.legend(loc="upper left", fontsize=8)
     ax_d.set_ylim(1e-14, 10)
-    ax_d.legend(loc="lower center", fontsize=8)
     for ax in (ax_f, ax_g, ax_d):
         ax.set_xlabel("x")
 
@@ -137,6 +127,9 @@ def activation_explorer(student: Mapping[str, object] | None = None) -> Explorer
         ax_g.set_title("derivative" + (f"\n({note_g})" if note_g else ""), fontsize=10)
         peak = float(np.max(np.abs(g_chain)))
         ax_d.set_title(f"|d/dx of {depth} stacked layers|, max {peak:.2g}", fontsize=10)
+        for ax, where in ((ax_f, "upper left"), (ax_g, "upper left"), (ax_d, "lower center")):
+            shown = [line for line in ax.lines if line.get_visible() and not line.get_label().startswith("_")]
+            ax.legend(handles=shown, loc=where, fontsize=8)
         for ax, series in (
             (ax_f, [y] + ([ys] if ys is not None else [])),
             (ax_g, [g] + ([gs] if gs is not None else [])),
@@ -146,6 +139,11 @@ def activation_explorer(student: Mapping[str, object] | None = None) -> Explorer
             pad = 0.08 * (hi - lo or 1.0)
             ax.set_ylim(lo - pad, hi + pad)
 
+    def temperature_only_for_softmax(change) -> None:
+        controls["temperature"].disabled = change["new"] != "softmax"
+
+    controls["name"].observe(temperature_only_for_softmax, names="value")
+    temperature_only_for_softmax({"new": controls["name"].value})
     return Explorer(controls, fig, update, title="Activation explorer")
 
 
@@ -161,14 +159,10 @@ def softmax_jacobian_explorer(student_jacobian: Callable | None = None, k: int =
 
     start = np.linspace(1.0, -1.0, k)
     controls = {
-        f"z{i + 1}": widgets.FloatSlider(
-            value=float(start[i]), min=-5, max=5, step=0.1, description=f"z{i + 1}"
-        )
+        f"z{i + 1}": widgets.FloatSlider(value=float(start[i]), min=-5, max=5, step=0.1, description=f"z{i + 1}")
         for i in range(k)
     }
-    controls["temperature"] = widgets.FloatSlider(
-        value=1.0, min=0.2, max=5.0, step=0.1, description="T"
-    )
+    controls["temperature"] = widgets.FloatSlider(value=1.0, min=0.2, max=5.0, step=0.1, description="T")
     ncols = 3 if student_jacobian is not None else 2
     fig, axes = new_figure(3.6 * ncols, 3.2, ncols=ncols)
     bars = axes[0].bar(np.arange(1, k + 1), np.ones(k) / k, color="C0")
@@ -178,10 +172,7 @@ def softmax_jacobian_explorer(student_jacobian: Callable | None = None, k: int =
     heat = []
     for ax, title in zip(axes[1:], ("PyTorch autograd", "yours"), strict=False):
         im = ax.imshow(np.zeros((k, k)), cmap="RdBu_r", vmin=-0.25, vmax=0.25)
-        texts = [
-            [ax.text(j, i, "", ha="center", va="center", fontsize=8) for j in range(k)]
-            for i in range(k)
-        ]
+        texts = [[ax.text(j, i, "", ha="center", va="center", fontsize=8) for j in range(k)] for i in range(k)]
         ax.set_xticks(range(k), [f"z{j + 1}" for j in range(k)])
         ax.set_yticks(range(k), [f"s{i + 1}" for i in range(k)])
         ax.set_title(title, fontsize=10)
