@@ -1,5 +1,6 @@
 """Logic with hand-set weights: threshold neurons, XOR, a superincreasing-sequence detector and
-an LSTM that tracks parity (notebook 03).
+an LSTM that tracks parity (notebook 03), plus :func:`train_xor`, which trains the XOR network by
+gradient descent in PyTorch to show what zero or symmetric initialisation does.
 
 Step convention, used everywhere in this module
 -----------------------------------------------
@@ -27,7 +28,8 @@ __all__ = [
     "step", "threshold_unit", "and_neuron", "or_neuron", "XOR_TABLE", "two_layer_relu",
     "xor_weights", "indicator", "superincreasing_net", "superincreasing_weights",
     "is_superincreasing", "hard_sigmoid", "hard_tanh", "hard_lstm_run", "parity_lstm_params",
-    "bit_strings", "all_bit_strings", "LSTM_KEYS",
+    "bit_strings", "all_bit_strings", "LSTM_KEYS", "hard_lstm_trace", "count_threshold_functions",
+    "zero_init_trainable", "train_xor",
 ]
 
 # The four binary inputs (rows) of a two-input truth table, in the order 00, 01, 10, 11.
@@ -171,6 +173,101 @@ def xor_weights() -> tuple[np.ndarray, np.ndarray, np.ndarray, float]:
     # END SOLUTION
 
 
+def count_threshold_functions() -> int:
+    """How many of the 16 Boolean functions of two binary inputs a single threshold neuron
+    computes (for some weights and bias)."""
+    # BEGIN SOLUTION
+    return 14  # every truth table except XOR and XNOR, which are not linearly separable
+    # END SOLUTION
+
+
+def zero_init_trainable() -> tuple[bool, bool, bool, bool]:
+    """Which of ``(W1, b1, W2, b2)`` of :func:`two_layer_relu` ever move away from zero when
+    every parameter starts at zero and gradient descent trains the network on XOR."""
+    # BEGIN SOLUTION
+    # h = ReLU(0) = 0 makes ∂ℓ/∂W2 = 0, and W2 = 0 blocks every gradient into layer 1;
+    # only ∂ℓ/∂b2, the mean of ∂ℓ/∂ŷ, is not zero
+    return (False, False, False, True)
+    # END SOLUTION
+
+
+def train_xor(
+    init: str = "random",
+    hidden: int = 8,
+    steps: int = 2000,
+    lr: float = 0.1,
+    seed: int = 0,
+) -> dict[str, Any]:
+    """Train :func:`two_layer_relu` on the XOR table by full-batch gradient descent (PyTorch,
+    float64) on the mean squared error ``mean((ŷ - y)²)``.
+
+    Args:
+        init: ``"zero"`` (every weight and bias 0), ``"constant"`` (every weight 0.5, biases
+            0: all hidden units start identical) or ``"random"`` (W1 ~ N(0, 1),
+            b1 ~ N(0, 0.1²), W2 ~ N(0, 1/H), b2 = 0, from ``seed``).
+        hidden: H, the number of hidden units.
+        steps: gradient-descent steps.
+        lr: learning rate.
+        seed: seed of the torch generator (used by ``"random"`` only).
+
+    Returns:
+        dict with ``loss`` (steps + 1,) the loss before each step and after the last one,
+        ``outputs`` (4,) the final ŷ on 00, 01, 10, 11, ``params`` the final
+        ``W1`` (H, 2), ``b1`` (H,), ``W2`` (H,), ``b2`` (), and ``first_grads`` the gradients
+        of the first step under the same keys (NumPy arrays).
+    """
+    import torch
+
+    if init not in ("zero", "constant", "random"):
+        raise ValueError(f"init must be 'zero', 'constant' or 'random', got {init!r}")
+    if not isinstance(hidden, int) or hidden < 1:
+        raise ValueError(f"hidden must be a positive int, got {hidden!r}")
+    if not isinstance(steps, int) or steps < 1:
+        raise ValueError(f"steps must be a positive int, got {steps!r}")
+    f64 = torch.float64
+    X = torch.tensor(XOR_TABLE, dtype=f64)  # (4, 2)
+    y = torch.tensor([0.0, 1.0, 1.0, 0.0], dtype=f64)  # (4,)
+    if init == "random":
+        gen = torch.Generator().manual_seed(seed)
+        W1 = torch.randn(hidden, 2, generator=gen, dtype=f64)
+        b1 = 0.1 * torch.randn(hidden, generator=gen, dtype=f64)
+        W2 = torch.randn(hidden, generator=gen, dtype=f64) / hidden**0.5
+    else:
+        value = 0.0 if init == "zero" else 0.5
+        W1 = torch.full((hidden, 2), value, dtype=f64)
+        b1 = torch.zeros(hidden, dtype=f64)
+        W2 = torch.full((hidden,), value, dtype=f64)
+    b2 = torch.zeros((), dtype=f64)
+    params = {"W1": W1, "b1": b1, "W2": W2, "b2": b2}
+    for p in params.values():
+        p.requires_grad_(True)
+
+    def loss_fn() -> Any:
+        out = torch.relu(X @ params["W1"].T + params["b1"]) @ params["W2"] + params["b2"]
+        return ((out - y) ** 2).mean(), out
+
+    losses = np.empty(steps + 1)
+    first_grads: dict[str, np.ndarray] = {}
+    for t in range(steps):
+        loss, _ = loss_fn()
+        losses[t] = loss.item()
+        grads = torch.autograd.grad(loss, list(params.values()))
+        if t == 0:
+            first_grads = {k: g.numpy().copy() for k, g in zip(params, grads, strict=True)}
+        with torch.no_grad():
+            for p, g in zip(params.values(), grads, strict=True):
+                p -= lr * g
+    with torch.no_grad():
+        loss, out = loss_fn()
+    losses[steps] = loss.item()
+    return {
+        "loss": losses,
+        "outputs": out.numpy().copy(),
+        "params": {k: p.detach().numpy().copy() for k, p in params.items()},
+        "first_grads": first_grads,
+    }
+
+
 # ---- superincreasing sequences --------------------------------------------------------------
 def indicator(z: np.ndarray) -> np.ndarray:
     """Window activation ``1 if -1 <= z <= 1 else 0``, elementwise, float64 (same shape)."""
@@ -311,6 +408,39 @@ def _check_lstm_params(params: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
+def _hard_lstm(
+    bits: np.ndarray, params: dict[str, Any], h0: float, c0: float
+) -> dict[str, np.ndarray]:
+    """Every quantity of the hard-gated LSTM at every step: keys ``f i C_tilde o C h``, each
+    shaped like ``bits`` ((T,) or (B, T))."""
+    bits = _as_float_array(bits, "bits", (1, 2))
+    if not np.all((bits == 0) | (bits == 1)):
+        raise ValueError("bits must contain only 0 and 1")
+    p = _check_lstm_params(params)
+    h0, c0 = _as_float(h0, "h0"), _as_float(c0, "c0")
+    x = np.atleast_2d(bits)  # (B, T)
+    B, T = x.shape
+    h = np.full(B, h0)  # (B,)
+    c = np.full(B, c0)  # (B,)
+    out = {key: np.empty((B, T)) for key in ("f", "i", "C_tilde", "o", "C", "h")}
+
+    def pre(key: str, x_t: np.ndarray) -> np.ndarray:
+        W = p["W_" + key]
+        return W[0] * h + W[1] * x_t + p["b_" + key]  # (B,)
+
+    for t in range(T):  # time is sequential; the batch is vectorised
+        x_t = x[:, t]
+        f = hard_sigmoid(pre("f", x_t))
+        i = hard_sigmoid(pre("i", x_t))
+        cand = hard_tanh(pre("C", x_t))
+        o = hard_sigmoid(pre("o", x_t))
+        c = f * c + i * cand
+        h = o * hard_tanh(c)
+        for key, value in (("f", f), ("i", i), ("C_tilde", cand), ("o", o), ("C", c), ("h", h)):
+            out[key][:, t] = value
+    return {key: value.reshape(bits.shape) for key, value in out.items()}
+
+
 def hard_lstm_run(
     bits: np.ndarray,
     params: dict[str, Any],
@@ -338,33 +468,24 @@ def hard_lstm_run(
         h: the outputs h_1..h_T, same shape as ``bits``; with ``return_cell`` the tuple
         ``(h, C)`` with C of the same shape.
     """
-    bits = _as_float_array(bits, "bits", (1, 2))
-    if not np.all((bits == 0) | (bits == 1)):
-        raise ValueError("bits must contain only 0 and 1")
-    p = _check_lstm_params(params)
-    h0, c0 = _as_float(h0, "h0"), _as_float(c0, "c0")
-    x = np.atleast_2d(bits)  # (B, T)
-    B, T = x.shape
-    h = np.full(B, h0)  # (B,)
-    c = np.full(B, c0)  # (B,)
-    hs = np.empty((B, T))
-    cs = np.empty((B, T))
+    run = _hard_lstm(bits, params, h0, c0)
+    return (run["h"], run["C"]) if return_cell else run["h"]
 
-    def pre(key: str, x_t: np.ndarray) -> np.ndarray:
-        W = p["W_" + key]
-        return W[0] * h + W[1] * x_t + p["b_" + key]  # (B,)
 
-    for t in range(T):  # time is sequential; the batch is vectorised
-        x_t = x[:, t]
-        f = hard_sigmoid(pre("f", x_t))
-        i = hard_sigmoid(pre("i", x_t))
-        cand = hard_tanh(pre("C", x_t))
-        o = hard_sigmoid(pre("o", x_t))
-        c = f * c + i * cand
-        h = o * hard_tanh(c)
-        hs[:, t], cs[:, t] = h, c
-    hs, cs = hs.reshape(bits.shape), cs.reshape(bits.shape)
-    return (hs, cs) if return_cell else hs
+def hard_lstm_trace(
+    bits: np.ndarray, params: dict[str, Any], h0: float = 0.0, c0: float = 0.0
+) -> dict[str, np.ndarray]:
+    """Every gate of :func:`hard_lstm_run` at every step, for showing how a cell works.
+
+    Args:
+        bits: (T,) one bit string or (B, T) a batch, entries 0/1.
+        params, h0, c0: as for :func:`hard_lstm_run`.
+
+    Returns:
+        dict with keys ``x f i C_tilde o C h``, each shaped like ``bits`` (``x`` is the input).
+    """
+    run = _hard_lstm(bits, params, h0, c0)
+    return {"x": np.asarray(bits, dtype=np.float64).copy(), **run}
 
 
 def parity_lstm_params() -> dict[str, Any]:

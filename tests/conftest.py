@@ -30,9 +30,7 @@ os.environ["PYDEVD_DISABLE_FILE_VALIDATION"] = "1"
 # nbgrader calls `alembic`, and kernels start from this interpreter's environment
 os.environ["PATH"] = str(Path(sys.executable).parent) + os.pathsep + os.environ.get("PATH", "")
 
-settings.register_profile(
-    "default", max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow]
-)
+settings.register_profile("default", max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 settings.register_profile(
     "ci",
     max_examples=60,
@@ -42,9 +40,7 @@ settings.register_profile(
 )
 settings.load_profile("ci" if os.environ.get("CI") else "default")
 
-NOTEBOOKS = sorted(
-    p.name for p in (ROOT / "notebooks").iterdir() if (p / f"{p.name}.ipynb").is_file()
-)
+NOTEBOOKS = sorted(p.name for p in (ROOT / "notebooks").iterdir() if (p / f"{p.name}.ipynb").is_file())
 
 
 def notebook_path(nb_id: str) -> Path:
@@ -53,9 +49,7 @@ def notebook_path(nb_id: str) -> Path:
 
 def nb_param(nb_id: str):
     """A pytest param for a notebook id, carrying its marker (nb01, nb02, ...)."""
-    return pytest.param(
-        nb_id, id=nb_id, marks=[getattr(pytest.mark, f"nb{nb_id[:2]}"), pytest.mark.notebooks]
-    )
+    return pytest.param(nb_id, id=nb_id, marks=[getattr(pytest.mark, f"nb{nb_id[:2]}"), pytest.mark.notebooks])
 
 
 @pytest.fixture(scope="session")
@@ -75,9 +69,7 @@ def course(tmp_path_factory) -> Path:
     shutil.copy2(ROOT / "nbgrader_config.py", root)
     shutil.copy2(ROOT / "pyproject.toml", root)
     shutil.copytree(ROOT / "notebooks", root / "notebooks")
-    shutil.copytree(
-        ROOT / "coursekit", root / "coursekit", ignore=shutil.ignore_patterns("__pycache__")
-    )
+    shutil.copytree(ROOT / "coursekit", root / "coursekit", ignore=shutil.ignore_patterns("__pycache__"))
     release(root)
     return root
 
@@ -90,3 +82,25 @@ def pytest_sessionfinish(session, exitstatus):
         reasons = sorted({str(getattr(r, "longrepr", ""))[-200:] for r in skipped})
         reporter.write_line(f"CI: {len(skipped)} skipped test(s) count as failures: {reasons}", red=True)
         session.exitstatus = 1
+
+
+_SESSION_START = __import__("time").time()
+
+
+def pytest_terminal_summary(terminalreporter):
+    """Print the slider-to-new-image times measured by the browser tests in this run."""
+    import json
+
+    shots = ROOT / "build" / "screenshots"
+    rows = []
+    for path in sorted(shots.glob("*-redraw.json")) if shots.is_dir() else []:
+        if path.stat().st_mtime >= _SESSION_START:
+            for name, t in json.loads(path.read_text()).items():
+                rows.append(
+                    f"  {path.name[:-12]:<34} {name:<11} {t['moves']:>3} moves  median {t['median_ms']:>4} ms  max {t['max_ms']:>4} ms"
+                )
+    if rows:
+        terminalreporter.section("explorer redraw times in JupyterLab (key press to new image)")
+        for row in rows:
+            terminalreporter.write_line(row)
+        terminalreporter.write_line(f"  screenshots: {shots}")

@@ -6,6 +6,7 @@ import torch
 
 from coursekit.grading import CheckFailed, all_questions, check_hidden, check_visible, compare, get
 from coursekit.grading.registry import Case
+from tests.conftest import ROOT
 
 EXP = np.array([[1.0, 2.0], [3.0, 4.0]])
 
@@ -95,7 +96,8 @@ def test_integer_answers_compare_exactly():
 
 # ---- every registered question: the reference passes, the known mistakes fail -------------
 
-QUESTIONS = [q for nb in ("01", "02") for q in all_questions(nb)]
+_MODULES = sorted(p.stem[2:] for p in (ROOT / "coursekit" / "grading" / "questions").glob("nb[0-9][0-9].py"))
+QUESTIONS = [q for nb in _MODULES for q in all_questions(nb)]
 
 
 @pytest.mark.parametrize("q", QUESTIONS, ids=[q.qid for q in QUESTIONS])

@@ -290,3 +290,72 @@ def test_bad_inputs_are_named():
         logic.hard_lstm_run(np.array([0, 1]), bad)
     with pytest.raises(TypeError, match="length"):
         logic.bit_strings(2.0)
+
+
+# ------------------------------------------------------------------ value answers, training
+def test_count_threshold_functions_matches_a_search():
+    grid = np.arange(-3.0, 3.01, 0.5)
+    tables = {
+        tuple(logic.threshold_unit(INPUTS, np.array([w1, w2]), b))
+        for w1, w2, b in itertools.product(grid, grid, grid)
+    }
+    assert len(tables) == logic.count_threshold_functions() == 14
+    assert tuple(XOR) not in tables and (1.0, 0.0, 0.0, 1.0) not in tables
+
+
+def test_zero_init_trainable_matches_training():
+    run = logic.train_xor("zero", hidden=2, steps=30)
+    moved = tuple(bool(np.any(run["params"][k] != 0)) for k in ("W1", "b1", "W2", "b2"))
+    assert moved == logic.zero_init_trainable() == (False, False, False, True)
+    grads = run["first_grads"]
+    for k in ("W1", "b1", "W2"):
+        np.testing.assert_array_equal(grads[k], 0.0)
+    assert grads["b2"] == pytest.approx(2 * (0.0 - 0.5))  # d/db2 of mean((b2 - y)^2) at b2 = 0
+    np.testing.assert_allclose(logic.train_xor("zero", steps=300)["outputs"], 0.5, atol=1e-6)
+
+
+def test_constant_init_keeps_hidden_units_identical():
+    run = logic.train_xor("constant", hidden=5, steps=400)
+    W1, W2 = run["params"]["W1"], run["params"]["W2"]
+    np.testing.assert_allclose(W1, np.broadcast_to(W1[0], W1.shape), rtol=0, atol=1e-12)
+    np.testing.assert_allclose(W2, W2[0], rtol=0, atol=1e-12)
+    assert run["loss"][-1] > 0.1  # one unit repeated cannot fit XOR
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2, 3])
+def test_random_init_learns_xor(seed):
+    run = logic.train_xor("random", steps=600, seed=seed)
+    assert run["loss"].shape == (601,)
+    assert run["loss"][-1] < 1e-4
+    np.testing.assert_allclose(run["outputs"], XOR, atol=0.02)
+    again = logic.train_xor("random", steps=600, seed=seed)
+    np.testing.assert_array_equal(run["loss"], again["loss"])  # seeded: reproducible
+
+
+def test_train_xor_matches_a_torch_free_first_step():
+    run = logic.train_xor("random", hidden=3, steps=1, lr=0.1, seed=5)
+    # recompute the loss at the initial weights from the gradient step, in NumPy
+    p, g = run["params"], run["first_grads"]
+    W1, b1, W2, b2 = (p[k] + 0.1 * g[k] for k in ("W1", "b1", "W2", "b2"))
+    out = np.maximum(INPUTS @ W1.T + b1, 0) @ W2 + b2
+    assert run["loss"][0] == pytest.approx(np.mean((out - XOR) ** 2), rel=1e-12)
+
+
+def test_train_xor_rejects_bad_arguments():
+    with pytest.raises(ValueError, match="init"):
+        logic.train_xor("ones")
+    with pytest.raises(ValueError, match="hidden"):
+        logic.train_xor(hidden=0)
+
+
+def test_hard_lstm_trace_matches_the_loop():
+    bits = np.array([1.0, 1.0, 0.0, 1.0, 0.0])
+    params = logic.parity_lstm_params()
+    trace = logic.hard_lstm_trace(bits, params)
+    assert set(trace) == {"x", "f", "i", "C_tilde", "o", "C", "h"}
+    h_ref, c_ref = loop_hard_lstm(bits, params)
+    np.testing.assert_array_equal(trace["h"], h_ref)
+    np.testing.assert_array_equal(trace["C"], c_ref)
+    np.testing.assert_array_equal(trace["x"], bits)
+    batch = logic.hard_lstm_trace(logic.bit_strings(3), params)
+    assert batch["f"].shape == (8, 3)
