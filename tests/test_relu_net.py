@@ -31,8 +31,10 @@ def networks(draw):
 
 def autograd_at(x_j, w1, b1, w2, b2):
     """y and ∂y/∂θ at one scalar x by torch autograd."""
-    t = {n: torch.tensor(v, dtype=torch.float64, requires_grad=True)
-         for n, v in (("w1", w1), ("b1", b1), ("w2", w2), ("b2", b2))}
+    t = {
+        n: torch.tensor(v, dtype=torch.float64, requires_grad=True)
+        for n, v in (("w1", w1), ("b1", b1), ("w2", w2), ("b2", b2))
+    }
     y = (torch.relu(x_j * t["w1"] + t["b1"]) * t["w2"]).sum() + t["b2"]
     y.backward()
     return y.item(), {n: v.grad.numpy() for n, v in t.items()}
@@ -127,3 +129,91 @@ def test_bad_inputs():
     with pytest.raises(ValueError, match=r"direction\['b1'\]"):
         directional_derivative(np.zeros(3), p, {"b1": [1.0]})
     assert relu_net.PARAM_NAMES == ("w1", "b1", "w2", "b2")
+
+
+# ---- the per-parameter exercises, the jumps at the kinks, and the autograd helpers ----------
+
+
+@settings(max_examples=60, deadline=None)
+@given(networks())
+def test_exercise_functions_match_autograd_helper(net):
+    x, w1, b1, w2, b2 = net
+    y, grads = relu_net.autograd_derivatives(x, w1, b1, w2, b2)
+    np.testing.assert_allclose(forward(x, w1, b1, w2, b2), y, rtol=1e-12, atol=1e-12)
+    for name, func in (
+        ("b2", relu_net.dy_db2),
+        ("w2", relu_net.dy_dw2),
+        ("b1", relu_net.dy_db1),
+        ("w1", relu_net.dy_dw1),
+    ):
+        got = func(x, w1, b1, w2, b2)
+        assert got.shape == grads[name].shape, name
+        np.testing.assert_allclose(got, grads[name], rtol=1e-12, atol=1e-12, err_msg=name)
+        np.testing.assert_array_equal(got, param_derivatives(x, w1, b1, w2, b2)[name])
+
+
+@settings(max_examples=30, deadline=None)
+@given(networks())
+def test_autograd_helper_matches_autograd_one_x_at_a_time(net):
+    x, w1, b1, w2, b2 = net
+    y, grads = relu_net.autograd_derivatives(x, w1, b1, w2, b2)
+    for j, x_j in enumerate(x):
+        t_y, t_d = autograd_at(x_j, w1, b1, w2, b2)
+        assert y[j] == pytest.approx(t_y, rel=1e-12, abs=1e-12)
+        for n in ("w1", "b1", "w2", "b2"):
+            np.testing.assert_allclose(grads[n][j], t_d[n], rtol=1e-12, atol=1e-12, err_msg=n)
+
+
+def test_autograd_helper_uses_relu_grad_zero_at_the_kink():
+    _, grads = relu_net.autograd_derivatives(np.array([0.5, 1.0]), **HANDOUT_PARAMS)
+    np.testing.assert_array_equal(grads["b1"], [[0.0, 0.0], [0.5, 0.0]])
+    y, grads = relu_net.autograd_derivatives(np.zeros(0), **HANDOUT_PARAMS)
+    assert y.shape == (0,) and grads["w1"].shape == (0, 2)
+
+
+@settings(max_examples=60, deadline=None)
+@given(networks(), st.data())
+def test_forward_mode_directional_derivative_matches_reference(net, data):
+    x, w1, b1, w2, b2 = net
+    k = w1.size
+    step = {n: data.draw(hnp.arrays(np.float64, k, elements=values)) for n in ("w1", "b1", "w2")}
+    step["b2"] = data.draw(values)
+    params = {"w1": w1, "b1": b1, "w2": w2, "b2": b2}
+    np.testing.assert_allclose(
+        relu_net.autograd_directional(x, params, step), directional_derivative(x, params, step), rtol=1e-12, atol=1e-12
+    )
+
+
+def test_jumps_of_the_notebook_network():
+    p = HANDOUT_PARAMS
+    expected = [[0.5, 2.0], [0.25, 2.0]]  # ∂y/∂b1_i jumps by w2_i, ∂y/∂w1_i by w2_i x_i
+    np.testing.assert_allclose(relu_net.kink_jumps(p["w1"], p["b1"], p["w2"]), expected)
+    np.testing.assert_allclose(relu_net.autograd_kink_jumps(p["w1"], p["b1"], p["w2"]), expected, atol=1e-12)
+
+
+def test_jumps_of_units_facing_left_flat_or_at_zero():
+    w1, b1, w2 = np.array([-2.0, 0.0, 1.5]), np.array([1.0, 0.7, 0.0]), np.array([0.75, 2.0, -1.0])
+    # unit 1 switches off at x = 0.5; unit 2 never switches; unit 3 switches on at x = 0
+    expected = [[-0.75, 0.0, -1.0], [-0.375, 0.0, 0.0]]
+    np.testing.assert_allclose(relu_net.kink_jumps(w1, b1, w2), expected)
+    np.testing.assert_allclose(relu_net.autograd_kink_jumps(w1, b1, w2), expected, atol=1e-12)
+
+
+nonzero = st.floats(0.2, 3, allow_nan=False).flatmap(lambda v: st.sampled_from([v, -v]))
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    st.integers(1, 5).flatmap(
+        lambda k: st.tuples(
+            hnp.arrays(np.float64, k, elements=nonzero),
+            hnp.arrays(np.float64, k, elements=values),
+            hnp.arrays(np.float64, k, elements=values),
+        )
+    )
+)
+def test_jumps_match_one_sided_limits_of_autograd(wbw):
+    w1, b1, w2 = wbw
+    np.testing.assert_allclose(
+        relu_net.kink_jumps(w1, b1, w2), relu_net.autograd_kink_jumps(w1, b1, w2), rtol=1e-9, atol=1e-12
+    )
