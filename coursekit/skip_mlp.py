@@ -18,11 +18,23 @@ Shapes: B examples, D input (= output) units, H hidden units.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
 
-__all__ = ["skip_mlp_forward", "skip_mlp_loss", "skip_mlp_grads"]
+__all__ = [
+    "dJ_db1",
+    "dJ_db2",
+    "dJ_dW1",
+    "dJ_dW2",
+    "dJ_dx",
+    "gradient_cost",
+    "skip_mlp_forward",
+    "skip_mlp_grads",
+    "skip_mlp_loss",
+    "skip_mlp_yhat",
+]
 
 
 def _array(a: Any, name: str) -> np.ndarray:
@@ -68,14 +80,16 @@ def skip_mlp_forward(
     for name, (arr, shape) in expected.items():
         if arr.shape != shape:
             raise ValueError(f"{name} must have shape {shape} (H={H}, D={D}), got {arr.shape}")
+    # BEGIN SOLUTION
     X = x.reshape(-1, D)  # (B, D)
     z1 = X @ W1.T + b1  # (B, H)
     a1 = np.maximum(z1, 0.0)  # (B, H)
-    z2 = a1 @ W2.T + b2 + X  # (B, D)
+    z2 = a1 @ W2.T + b2 + X  # (B, D): the skip connection adds the input
     yhat = _sigmoid(z2)  # (B, D)
     cache = {"x": X, "z1": z1, "a1": a1, "z2": z2, "yhat": yhat, "W1": W1, "W2": W2,
              "input_shape": x.shape}
     return yhat.reshape(x.shape), cache
+    # END SOLUTION
 
 
 _CACHE_KEYS = ("x", "z1", "a1", "z2", "yhat", "W1", "W2", "input_shape")
@@ -112,18 +126,13 @@ def skip_mlp_loss(cache: dict[str, Any], y: np.ndarray) -> float:
 def skip_mlp_grads(cache: dict[str, Any], y: np.ndarray) -> dict[str, np.ndarray]:
     """The five derivatives of J, by one backward pass through the cached forward values.
 
-    With ``δ2 = ∂J/∂z2 = ŷ - y`` (B, D) and ``δ1 = ∂J/∂z1 = (δ2 W2) ⊙ 1[z1 > 0]`` (B, H)::
-
-        ∂J/∂W2 = δ2ᵀ a1   (D, H)      ∂J/∂b2 = Σ_rows δ2   (D,)
-        ∂J/∂W1 = δ1ᵀ x    (H, D)      ∂J/∂b1 = Σ_rows δ1   (H,)
-        ∂J/∂x  = δ1 W1 + δ2   (B, D): the chain through the hidden layer plus the skip.
-
     Args:
         cache: the cache returned by :func:`skip_mlp_forward`.
         y: labels in [0, 1], shape of the forward pass's ``x``.
 
     Returns:
-        dict with keys ``W2 b2 W1 b1 x``; ``x`` has the shape of the forward pass's input.
+        dict with keys ``W2`` (D, H), ``b2`` (D,), ``W1`` (H, D), ``b1`` (H,) and ``x`` (the
+        shape of the forward pass's input): ∂J/∂(that array), summed over the batch.
     """
     y = _targets(y, cache)
     # BEGIN SOLUTION
@@ -139,3 +148,108 @@ def skip_mlp_grads(cache: dict[str, Any], y: np.ndarray) -> dict[str, np.ndarray
         "x": (delta1 @ W1 + delta2).reshape(cache["input_shape"]),  # (B, D) or (D,)
     }
     # END SOLUTION
+
+
+# ------------------------------------------------------------------ notebook 04's exercises
+# One function per quantity, each from the raw inputs (x (B, D), y (B, D), W1 (H, D), b1 (H,),
+# W2 (D, H), b2 (D,)), so that each is graded on its own.
+def skip_mlp_yhat(
+    x: np.ndarray, W1: np.ndarray, b1: np.ndarray, W2: np.ndarray, b2: np.ndarray
+) -> np.ndarray:
+    """ŷ of the skip-connection MLP, the shape of ``x``: (B, D) or (D,)."""
+    # BEGIN SOLUTION
+    return skip_mlp_forward(x, W1, b1, W2, b2)[0]
+    # END SOLUTION
+
+
+def dJ_dW2(x, y, W1, b1, W2, b2) -> np.ndarray:
+    """∂J/∂W2, shape (D, H), for the summed BCE loss J of the batch ``x`` with labels ``y``."""
+    # BEGIN SOLUTION
+    return skip_mlp_grads(skip_mlp_forward(x, W1, b1, W2, b2)[1], y)["W2"]
+    # END SOLUTION
+
+
+def dJ_db2(x, y, W1, b1, W2, b2) -> np.ndarray:
+    """∂J/∂b2, shape (D,)."""
+    # BEGIN SOLUTION
+    return skip_mlp_grads(skip_mlp_forward(x, W1, b1, W2, b2)[1], y)["b2"]
+    # END SOLUTION
+
+
+def dJ_dW1(x, y, W1, b1, W2, b2) -> np.ndarray:
+    """∂J/∂W1, shape (H, D)."""
+    # BEGIN SOLUTION
+    return skip_mlp_grads(skip_mlp_forward(x, W1, b1, W2, b2)[1], y)["W1"]
+    # END SOLUTION
+
+
+def dJ_db1(x, y, W1, b1, W2, b2) -> np.ndarray:
+    """∂J/∂b1, shape (H,)."""
+    # BEGIN SOLUTION
+    return skip_mlp_grads(skip_mlp_forward(x, W1, b1, W2, b2)[1], y)["b1"]
+    # END SOLUTION
+
+
+def dJ_dx(x, y, W1, b1, W2, b2) -> np.ndarray:
+    """∂J/∂x, the shape of ``x``: one row per example."""
+    # BEGIN SOLUTION
+    return skip_mlp_grads(skip_mlp_forward(x, W1, b1, W2, b2)[1], y)["x"]
+    # END SOLUTION
+
+
+# ------------------------------------------------------------------ what a gradient costs
+def gradient_cost(B: int, D: int, H: int, *, seed: int = 0, repeats: int = 5) -> dict[str, float]:
+    """Time one forward pass and one forward + backward pass of the skip MLP (PyTorch, float64,
+    one thread), and estimate what one-derivative-at-a-time would cost.
+
+    "One derivative at a time" means perturbing each of the P parameters and running the forward
+    pass again (a forward difference): P + 1 forward passes for the whole gradient.
+
+    Returns:
+        dict with ``params`` (P), ``forward_s`` and ``backward_s`` (seconds, forward + backward,
+        best of ``repeats``), ``one_at_a_time_s`` (≈ (P + 1) · forward_s) and ``ratio``
+        (one_at_a_time_s / backward_s).
+    """
+    import time
+
+    import torch
+
+    g = torch.Generator().manual_seed(seed)
+    x = torch.randn(B, D, generator=g, dtype=torch.float64)
+    y = (torch.rand(B, D, generator=g, dtype=torch.float64) > 0.5).double()
+    params = [
+        torch.randn(*shape, generator=g, dtype=torch.float64).requires_grad_(True)
+        for shape in ((H, D), (H,), (D, H), (D,))
+    ]
+
+    def loss() -> torch.Tensor:
+        W1, b1, W2, b2 = params
+        z2 = torch.relu(x @ W1.T + b1) @ W2.T + b2 + x
+        return torch.nn.functional.binary_cross_entropy_with_logits(z2, y, reduction="sum")
+
+    def best(step: Callable[[], object]) -> float:
+        times = []
+        for _ in range(repeats):
+            start = time.perf_counter()
+            step()
+            times.append(time.perf_counter() - start)
+        return min(times)
+
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)  # one thread: steadier timings on a shared machine
+    try:
+        torch.autograd.grad(loss(), params)  # warm-up: the first call pays one-off costs
+        with torch.no_grad():
+            forward_s = best(loss)
+        backward_s = best(lambda: torch.autograd.grad(loss(), params))
+    finally:
+        torch.set_num_threads(threads)
+    n_params = sum(p.numel() for p in params)
+    one_at_a_time = (n_params + 1) * forward_s
+    return {
+        "params": float(n_params),
+        "forward_s": forward_s,
+        "backward_s": backward_s,
+        "one_at_a_time_s": one_at_a_time,
+        "ratio": one_at_a_time / backward_s,
+    }

@@ -10,6 +10,7 @@ import torch
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
+from coursekit import autodiff
 from coursekit.autodiff import Var, graph_edges, topological_order
 
 pytestmark = pytest.mark.nb04
@@ -284,3 +285,164 @@ def test_bad_inputs():
         Var(1.0) + "a"
     with pytest.raises(TypeError, match="root"):
         topological_order(3.0)
+
+
+# ------------------------------------------------------------------ the local rules
+def _torch_local(op, *args, out_grad):
+    ts = [torch_leaf(a) for a in args]
+    fn = {
+        "add": lambda a, b: a + b, "sub": lambda a, b: a - b, "mul": lambda a, b: a * b,
+        "div": lambda a, b: a / b, "neg": lambda a: -a, "exp": torch.exp, "log": torch.log,
+        "tanh": torch.tanh, "sigmoid": torch.sigmoid, "relu": torch.relu,
+    }[op]
+    grads = torch.autograd.grad(fn(*ts), ts, torch.tensor(out_grad, dtype=torch.float64))
+    return [g.item() for g in grads]
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.floats(-5, 5), st.floats(-5, 5), st.floats(-3, 3))
+def test_each_rule_is_the_local_chain_rule(a, b, g):
+    for op in ("add", "sub", "mul", "div"):
+        if op == "div" and abs(b) < 1e-3:
+            continue
+        rule = getattr(autodiff, f"{op}_backward")
+        out = {"add": a + b, "sub": a - b, "mul": a * b, "div": a / b if b else 0.0}[op]
+        np.testing.assert_allclose(rule(a, b, out, g), _torch_local(op, a, b, out_grad=g), rtol=1e-12, atol=1e-12)
+    for op, x in (("neg", a), ("exp", a), ("log", abs(a) + 0.01), ("tanh", a), ("sigmoid", a), ("relu", a)):
+        rule = getattr(autodiff, f"{op}_backward")
+        forward = {"neg": lambda v: -v, "exp": math.exp, "log": math.log, "tanh": math.tanh,
+                   "sigmoid": lambda v: 1 / (1 + math.exp(-v)), "relu": lambda v: max(v, 0.0)}
+        out = forward[op](x)
+        assert rule(x, out, g) == pytest.approx(_torch_local(op, x, out_grad=g)[0], rel=1e-12, abs=1e-12)
+    x = abs(a) + 0.1
+    for p in (2.0, 3.0, -1.0, 0.5, -1.5):
+        t = torch_leaf(x)
+        (expected,) = torch.autograd.grad(t**p, t, torch.tensor(g, dtype=torch.float64))
+        assert autodiff.pow_backward(x, p, x**p, g) == pytest.approx(expected.item(), rel=1e-12, abs=1e-12)
+
+
+def test_relu_rule_at_zero_and_rules_return_floats():
+    assert autodiff.relu_backward(0.0, 0.0, 3.0) == 0.0
+    assert isinstance(autodiff.relu_backward(-1.0, 0.0, 3.0), float)
+
+
+# ------------------------------------------------------------------ plugging rules in
+def test_with_rules_replaces_only_the_named_rule():
+    def doubled_mul(a, b, out, out_grad):
+        return 2 * b * out_grad, 2 * a * out_grad
+
+    Mine = Var.with_rules(mul=doubled_mul)
+    assert issubclass(Mine, Var) and Mine.rules["add"] is autodiff.add_backward
+    a, b = Mine(3.0), Mine(5.0)
+    f = 2.0 * (a * b) + a.exp()  # the lifted constant 2.0 is a Mine too
+    assert type(f) is Mine
+    f.backward()
+    assert a.grad == pytest.approx(2 * 2 * (2 * 5) + math.exp(3.0))  # both products doubled, plus exp
+    a0, b0 = Var(3.0), Var(5.0)
+    (a0 * b0).backward()
+    assert a0.grad == 5.0  # the base class is unchanged
+
+
+def test_with_rules_rejects_unknown_names_and_non_functions():
+    with pytest.raises(ValueError, match="unknown rule names"):
+        Var.with_rules(mull=lambda *a: a)
+    with pytest.raises(TypeError, match="function"):
+        Var.with_rules(mul=3.0)
+
+
+@pytest.mark.parametrize(
+    "op, rule, fragment",
+    [
+        ("mul", lambda a, b, out, g: g, "must return 2 numbers"),
+        ("mul", lambda a, b, out, g: (g, g, g), "must return 2 numbers"),
+        ("exp", lambda x, out, g: None, "must return one number"),
+        ("exp", lambda x, out, g: "1", None),  # a numeric string converts: fine
+    ],
+)
+def test_a_rule_returning_the_wrong_thing_is_named(op, rule, fragment):
+    Mine = Var.with_rules(**{op: rule})
+    x = Mine(0.5)
+    f = x * x if op == "mul" else x.exp()
+    if fragment is None:
+        f.backward()
+        return
+    with pytest.raises(TypeError, match=fragment):
+        f.backward()
+
+
+def test_one_tuple_from_a_unary_rule_is_accepted():
+    Mine = Var.with_rules(exp=lambda x, out, g: (out * g,))
+    x = Mine(1.0)
+    x.exp().backward()
+    assert x.grad == pytest.approx(math.e)
+
+
+def test_recursive_order_matches_and_fails_on_deep_graphs():
+    a, b = Var(1.0), Var(2.0)
+    f = (a * b + a).tanh() * b
+    assert [id(n) for n in autodiff.topological_order_recursive(f)] == [id(n) for n in topological_order(f)]
+    y = Var(1.0)
+    for _ in range(3000):
+        y = y + 1.0
+    with pytest.raises(RecursionError):
+        autodiff.topological_order_recursive(y)
+    assert len(topological_order(y)) == 6001
+
+
+@settings(max_examples=60, deadline=None)
+@given(programs())
+def test_torch_replay_matches_var(program):
+    try:
+        _inputs, pool, out = run(program, Var)
+    except (ValueError, OverflowError, ZeroDivisionError):
+        assume(False)
+    assume(all(abs(n.value) < 1e6 for n in pool))
+    out.backward()
+    values, grads = autodiff.torch_values_and_grads(out)
+    nodes = topological_order(out)
+    np.testing.assert_allclose(values, [n.value for n in nodes], rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(grads, [n.grad for n in nodes], rtol=1e-9, atol=1e-9)
+
+
+def test_named_and_exponent():
+    x = Var(2.0)
+    h = (x**3).named("h")
+    assert h.label == "h" and h.exponent == 3.0 and h.op == "**3"
+    assert x.exponent is None
+
+
+# ------------------------------------------------------------------ the worked graph by hand
+@settings(max_examples=30, deadline=None)
+@given(st.floats(0.1, 5), st.floats(-3, 3), st.floats(-3, 3))
+def test_log_exp_functions_match_torch(x, y, z):
+    tx, ty, tz = torch_leaf(x), torch_leaf(y), torch_leaf(z)
+    h1, h2 = torch.log(tx), torch.exp(ty)
+    h3 = h2 * tz
+    f = h1 + h3
+    for h in (h1, h2, h3):
+        h.retain_grad()
+    f.backward()
+    np.testing.assert_allclose(autodiff.log_exp_forward(x, y, z), [h1.item(), h2.item(), h3.item(), f.item()],
+                               rtol=1e-12)
+    np.testing.assert_allclose(autodiff.log_exp_upstream_grads(x, y, z), [h.grad.item() for h in (h1, h2, h3)],
+                               rtol=1e-12)
+    np.testing.assert_allclose(autodiff.log_exp_input_grads(x, y, z), [t.grad.item() for t in (tx, ty, tz)],
+                               rtol=1e-12)
+    np.testing.assert_allclose(autodiff.log_exp_local_grads(x, y, z), [1 / x, math.exp(y), z, math.exp(y)],
+                               rtol=1e-12)
+    assert autodiff.log_exp_forward(1.0, 3.0, 2.0)[3] == pytest.approx(40.1711, abs=1e-4)
+
+
+def test_try_backward_explains_failures_in_one_line():
+    def unwritten(a, b, out, out_grad):
+        raise NotImplementedError
+
+    def broken(x, out, out_grad):
+        return {}["nope"]
+
+    x = Var.with_rules(mul=unwritten)(2.0)
+    assert autodiff.try_backward(x * x) == "unwritten is not written yet"
+    y = Var.with_rules(exp=broken)(1.0)
+    assert autodiff.try_backward(y.exp()) == "broken raised KeyError: 'nope'"
+    z = Var(1.5)
+    assert autodiff.try_backward(z * z) is None and z.grad == 3.0

@@ -100,3 +100,29 @@ def test_bad_inputs():
         skip_mlp_grads(cache, np.full((4, 3), 2.0))
     with pytest.raises(ValueError, match="cache"):
         skip_mlp_grads({"x": 1}, np.zeros((4, 3)))
+
+
+# ------------------------------------------------------------------ notebook 04's exercises
+@settings(max_examples=40, deadline=None)
+@given(problems())
+def test_one_function_per_derivative_matches_torch(problem):
+    from coursekit import skip_mlp
+
+    x, y, p = problem
+    args = (x, y, p["W1"], p["b1"], p["W2"], p["b2"])
+    t_yhat, _, t_grads = torch_reference(x, y, p)
+    np.testing.assert_allclose(skip_mlp.skip_mlp_yhat(x, *args[2:]), t_yhat, rtol=1e-12, atol=1e-14)
+    for key in ("W2", "b2", "W1", "b1", "x"):
+        got = getattr(skip_mlp, f"dJ_d{key}")(*args)
+        assert got.shape == t_grads[key].shape, key
+        np.testing.assert_allclose(got, t_grads[key], rtol=1e-10, atol=1e-12, err_msg=key)
+
+
+def test_gradient_cost_reports_consistent_numbers():
+    from coursekit.skip_mlp import gradient_cost
+
+    c = gradient_cost(4, 3, 5, repeats=2)
+    assert c["params"] == 5 * 3 + 5 + 3 * 5 + 3
+    assert c["forward_s"] > 0 and c["backward_s"] > 0
+    assert c["one_at_a_time_s"] == pytest.approx((c["params"] + 1) * c["forward_s"])
+    assert c["ratio"] == pytest.approx(c["one_at_a_time_s"] / c["backward_s"])
