@@ -231,6 +231,7 @@ def gnn_attention_dense(
     arguments and shapes as ``gnn_attention_update``; returns ``(n, d_v)``.
     """
     H, Wq, Wk, Wv, edges, scale = _check_gnn(H, Wq, Wk, Wv, edges, scale)
+    # BEGIN SOLUTION
     n = H.shape[0]
     allowed = np.zeros((n, n), dtype=bool)
     allowed[edges[:, 1], edges[:, 0]] = True  # (n, n) row = target, column = source
@@ -240,6 +241,7 @@ def gnn_attention_dense(
     masked = np.where(allowed | ~has_input, scores, -np.inf)
     weights = np.where(has_input, _softmax(masked, axis=1), 0.0)  # (n, n)
     return weights @ (H @ Wv.T)  # (n, d_v)
+    # END SOLUTION
 
 
 # States h_1..h_4 (rows) of the worked message-passing example.

@@ -25,6 +25,7 @@ exactly what running to ``max_len`` would return.
 from collections.abc import Callable
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 LogProbFn = Callable[[tuple[int, ...]], np.ndarray]
 
@@ -258,6 +259,61 @@ def random_sequence_model(
     return next_log_probs
 
 
+def table_sequence_model(
+    table: dict[tuple[int, ...], ArrayLike], vocab: int, eos: int = 0
+) -> LogProbFn:
+    """A sequence model written out by hand: ``table[prefix]`` holds next-token probabilities.
+
+    Prefixes missing from the table end at once (``eos`` has probability 1), so a small table
+    describes a whole model. Probabilities of 0 become log-probabilities of ``-inf``.
+
+    Args:
+        table: prefix tuple -> ``(V,)`` probabilities (non-negative, summing to 1).
+        vocab: vocabulary size ``V``.
+        eos: the end-of-sequence token id.
+
+    Returns:
+        ``next_log_probs(prefix) -> (V,)``, a fresh array on every call.
+    """
+    vocab = _positive_int(vocab, "vocab")
+    rows = {}
+    for prefix, probs in table.items():
+        p = np.asarray(probs, dtype=np.float64)
+        if p.shape != (vocab,) or (p < 0).any() or not np.isclose(p.sum(), 1.0):
+            raise ValueError(f"table[{prefix}] must be {vocab} probabilities summing to 1, got {p}")
+        with np.errstate(divide="ignore"):
+            rows[tuple(prefix)] = np.log(p)
+    ends = np.full(vocab, -np.inf)
+    ends[eos] = 0.0
+
+    def next_log_probs(prefix: tuple[int, ...]) -> np.ndarray:
+        return rows.get(tuple(int(t) for t in prefix), ends).copy()
+
+    return next_log_probs
+
+
+def result_as_array(result: tuple, max_len: int) -> np.ndarray:
+    """A search's ``(sequence, score, steps)`` as one float vector, to compare answers entrywise.
+
+    Layout, ``(3 + max_len,)``: ``[score, steps, length, token_1, ..., token_length, -1, ...]``
+    (tokens padded with -1); no completed sequence (``None``) has length 0 and score ``-inf``.
+
+    Args:
+        result: what ``beam_search`` returns.
+        max_len: the ``max_len`` of that search.
+    """
+    if not isinstance(result, tuple | list) or len(result) != 3:
+        raise TypeError(f"expected a tuple (sequence, score, steps), got {result!r}")
+    sequence, score, steps = result
+    tokens = [] if sequence is None else [int(t) for t in sequence]
+    if len(tokens) > max_len:
+        raise ValueError(f"the sequence {tuple(tokens)} is longer than max_len = {max_len}")
+    out = np.full(3 + max_len, -1.0)
+    out[:3] = float(score), float(steps), len(tokens)
+    out[3 : 3 + len(tokens)] = tokens
+    return out
+
+
 def _square(W: np.ndarray, name: str) -> np.ndarray:
     W = np.asarray(W)
     if W.dtype.kind not in "biufc":
@@ -310,8 +366,10 @@ def unroll_linear(W: np.ndarray, h0: np.ndarray, T: int) -> np.ndarray:
         raise ValueError("h0 contains NaN or infinity")
     if isinstance(T, bool) or not isinstance(T, int | np.integer) or T < 0:
         raise ValueError(f"T must be a non-negative int, got {T!r}")
+    # BEGIN SOLUTION
     H = np.empty((int(T) + 1, W.shape[0]), dtype=np.result_type(W, h0, np.float64))  # (T+1, d)
     H[0] = h0
     for t in range(1, int(T) + 1):  # a recurrence: each state needs the previous one
         H[t] = W.T @ H[t - 1]
     return H
+    # END SOLUTION

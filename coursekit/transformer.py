@@ -513,3 +513,63 @@ def fit_power_law(sizes, losses) -> tuple[float, float]:
         raise ValueError("sizes must not all be equal: the exponent is undetermined")
     slope, intercept = np.polyfit(np.log(N), np.log(L), 1)
     return float(np.exp(intercept)), float(-slope)
+
+
+def unigram_cross_entropy(train, valid, vocab_size: int) -> float:
+    """Cross-entropy (nats per token) of a model that ignores context: a smoothed unigram.
+
+    ``p(w) = (count(w) + 1) / (n + V)`` with counts over the tokens that a next-token model
+    predicts, ``train[:, 1:]`` (add-one smoothing, so an unseen word is not impossible), evaluated
+    as ``-mean log p(w)`` over ``valid[:, 1:]``: the baseline a decoder-only model must beat.
+
+    Args:
+        train: training sequences, integer array ``(n, T)``.
+        valid: validation sequences, integer array ``(m, T)``.
+        vocab_size: ``V``; token ids lie in ``[0, V)``.
+
+    Returns:
+        the mean negative log-probability as a float.
+    """
+    train, valid = np.asarray(train), np.asarray(valid)
+    for name, a in (("train", train), ("valid", valid)):
+        if a.dtype.kind not in "iu" or a.ndim != 2 or a.shape[1] < 2:
+            raise ValueError(f"{name} must be an integer array (n, T) with T >= 2, got {a.dtype} "
+                             f"of shape {a.shape}")
+        if a.size and (a.min() < 0 or a.max() >= vocab_size):
+            raise ValueError(f"{name} holds token ids outside [0, {vocab_size})")
+    # BEGIN SOLUTION
+    counts = np.bincount(train[:, 1:].ravel(), minlength=vocab_size) + 1.0  # (V,)
+    log_p = np.log(counts) - np.log(counts.sum())
+    return float(-log_p[valid[:, 1:]].mean())
+    # END SOLUTION
+
+
+def load_weights(module: nn.Module, weights) -> nn.Module:
+    """Copy named weights into ``module``'s parameters, in place, and return the module.
+
+    The names are those of ``module.named_parameters()`` (``"qkv.weight"``, ``"attn.proj.bias"``,
+    ...): two modules built with the same attribute names share weights this way, whoever wrote
+    them. Buffers are left alone.
+
+    Args:
+        module: the module to fill.
+        weights: mapping name -> tensor or array of the parameter's shape.
+
+    Raises:
+        ValueError: when the names or shapes differ from the module's parameters.
+    """
+    params = dict(module.named_parameters())
+    missing, extra = sorted(set(weights) - set(params)), sorted(set(params) - set(weights))
+    if missing or extra:
+        raise ValueError(f"the module's parameters are named {sorted(params)}, the weights "
+                         f"{sorted(weights)}: missing in the module {missing}, not in the weights "
+                         f"{extra}")
+    with torch.no_grad():
+        for name, p in params.items():
+            w = torch.as_tensor(np.asarray(weights[name]) if not torch.is_tensor(weights[name])
+                                else weights[name])
+            if tuple(w.shape) != tuple(p.shape):
+                raise ValueError(f"{name}: the module's parameter has shape {tuple(p.shape)}, the "
+                                 f"weight {tuple(w.shape)}")
+            p.copy_(w.to(p.dtype))
+    return module

@@ -12,7 +12,9 @@ from coursekit.sequences import (
     beam_search,
     exhaustive_search,
     random_sequence_model,
+    result_as_array,
     spectral_radius,
+    table_sequence_model,
     unroll_linear,
 )
 
@@ -335,3 +337,27 @@ def test_unroll_bad_input():
     with pytest.raises(ValueError, match="T"):
         unroll_linear(np.eye(2), np.ones(2), -1)
     np.testing.assert_array_equal(unroll_linear(np.eye(2), np.ones(2), 0), [[1.0, 1.0]])
+
+
+def test_table_sequence_model():
+    f = table_sequence_model({(): [0.0, 0.6, 0.4], (1,): [0.5, 0.5, 0.0]}, 3, eos=0)
+    np.testing.assert_allclose(np.exp(f(())), [0.0, 0.6, 0.4])
+    np.testing.assert_allclose(np.exp(f((1,))), [0.5, 0.5, 0.0])
+    np.testing.assert_array_equal(f((2,)), [0.0, -np.inf, -np.inf])  # unlisted: ends at once
+    a = f(())
+    a[:] = 0.0
+    assert f(())[0] == -np.inf  # a fresh array each call
+    assert exhaustive_search(f, 0, 3)[0] == (2, 0)  # 0.4 beats 0.6 * 0.5
+    with pytest.raises(ValueError, match="summing to 1"):
+        table_sequence_model({(): [0.5, 0.6, 0.0]}, 3)
+
+
+def test_result_as_array():
+    np.testing.assert_array_equal(result_as_array(((2, 1, 0), -1.5, 4), 5),
+                                  [-1.5, 4, 3, 2, 1, 0, -1, -1])
+    out = result_as_array((None, -np.inf, 3), 2)
+    assert out[0] == -np.inf and list(out[1:]) == [3, 0, -1, -1]
+    with pytest.raises(TypeError, match="sequence, score, steps"):
+        result_as_array(((1, 0), -1.0), 3)
+    with pytest.raises(ValueError, match="longer than max_len"):
+        result_as_array(((1, 1, 0), -1.0, 3), 2)

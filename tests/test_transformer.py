@@ -22,11 +22,13 @@ from coursekit.transformer import (
     encoder_decoder_loss,
     evaluate,
     fit_power_law,
+    load_weights,
     masked_token_loss,
     n_parameters,
     next_token_loss,
     sample,
     train_decoder,
+    unigram_cross_entropy,
 )
 
 pytestmark = pytest.mark.nb14
@@ -327,3 +329,35 @@ def test_power_law_fit_with_noise_and_bad_input():
         fit_power_law([1, 10, 100], [1, 2])
     with pytest.raises(ValueError, match="equal"):
         fit_power_law([5, 5], [1, 2])
+
+
+def test_load_weights_shares_weights_between_modules():
+    a, b = MultiHeadSelfAttention(8, 2, causal=True), MultiHeadSelfAttention(8, 2, causal=True)
+    x = torch.randn(2, 5, 8)
+    assert not torch.allclose(a(x), b(x))
+    out = load_weights(b, {k: v.detach().numpy() for k, v in a.state_dict().items()})
+    assert out is b
+    torch.testing.assert_close(a(x), b(x))
+    with pytest.raises(ValueError, match="missing in the module"):
+        load_weights(b, {**a.state_dict(), "extra.weight": torch.zeros(1)})
+    with pytest.raises(ValueError, match="not in the weights"):
+        load_weights(b, {k: v for k, v in a.state_dict().items() if k != "proj.bias"})
+    with pytest.raises(ValueError, match=r"proj.bias: .* shape \(8,\), the weight \(3,\)"):
+        load_weights(b, {**a.state_dict(), "proj.bias": torch.zeros(3)})
+
+
+def test_unigram_cross_entropy_by_hand():
+    train = np.array([[3, 1, 2, 2], [0, 2, 2, 1]])
+    valid = np.array([[1, 2, 3, 4]])
+    V = 5
+    counts = {0: 0, 1: 2, 2: 4, 3: 0, 4: 0}  # train[:, 1:] only
+    p = {w: (c + 1) / (6 + V) for w, c in counts.items()}
+    want = -np.mean([np.log(p[w]) for w in (2, 3, 4)])
+    assert unigram_cross_entropy(train, valid, V) == pytest.approx(want, rel=1e-12)
+    rng = np.random.default_rng(0)
+    big = rng.integers(V, size=(2000, 4))
+    assert unigram_cross_entropy(big, big, V) == pytest.approx(np.log(V), abs=0.01)
+    with pytest.raises(ValueError, match="outside"):
+        unigram_cross_entropy(train, valid, 4)
+    with pytest.raises(ValueError, match="integer array"):
+        unigram_cross_entropy(train.astype(float), valid, V)
