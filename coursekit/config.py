@@ -2,10 +2,12 @@
 
 ``COURSEKIT_FAST=1`` asks every notebook for its fast mode: smaller data, fewer epochs, coarser
 grids, so that each notebook runs top to bottom in under a minute on two CPU cores. The tests
-set it; students leave it unset.
+set it; students leave it unset. ``limited_threads`` keeps small computations on few threads.
 """
 
+import contextlib
 import os
+from collections.abc import Iterator
 
 
 def fast_mode() -> bool:
@@ -16,3 +18,27 @@ def fast_mode() -> bool:
 def pick(fast, full):
     """``fast`` in fast mode, ``full`` otherwise: ``epochs = pick(2, 30)``."""
     return fast if fast_mode() else full
+
+
+@contextlib.contextmanager
+def limited_threads(n: int | None) -> Iterator[None]:
+    """Run the block with at most ``n`` threads in every native thread pool (BLAS under NumPy,
+    OpenMP under scikit-learn) and in PyTorch.
+
+    Small problems (a vocabulary of a few hundred words, batches of 100, t-SNE of 250 words)
+    run fastest on one thread, above all on a busy machine: more threads than free cores make
+    them many times slower. The settings are restored afterwards; ``None`` changes nothing.
+    """
+    if n is None:
+        yield
+        return
+    import torch
+    from threadpoolctl import threadpool_limits
+
+    before = torch.get_num_threads()
+    torch.set_num_threads(n)
+    try:
+        with threadpool_limits(limits=n):
+            yield
+    finally:
+        torch.set_num_threads(before)

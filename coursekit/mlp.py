@@ -17,7 +17,7 @@ from collections.abc import Sequence
 import torch
 from torch import nn
 
-__all__ = ["ACTIVATIONS", "SentimentClassifier", "describe", "make_activation"]
+__all__ = ["ACTIVATIONS", "SentimentClassifier", "describe", "make_activation", "n_parameters"]
 
 #: The activation functions a model can be built with, by name (given to students).
 ACTIVATIONS: dict[str, type[nn.Module]] = {
@@ -50,6 +50,21 @@ def _check_positive_int(value: object, what: str) -> int:
     if isinstance(value, bool) or not isinstance(value, int) or value < 1:
         raise ValueError(f"{what} must be a positive integer, got {value!r}")
     return value
+
+
+def n_parameters(input_dim: int, hidden_dims: Sequence[int] = (), n_classes: int = 2) -> int:
+    """The number of weights and biases of ``SentimentClassifier(input_dim, hidden_dims, ...)``.
+
+    With sizes ``s_0 = D, s_1 = H_1, ..., s_{L+1} = K`` the layer from ``s_{l-1}`` to ``s_l``
+    holds an ``(s_l, s_{l-1})`` weight matrix and ``s_l`` biases:
+    ``sum_l (s_{l-1} + 1) * s_l``. The activation has no parameters.
+    """
+    sizes = [_check_positive_int(input_dim, "input_dim")]
+    sizes += [_check_positive_int(h, f"hidden_dims[{i}]") for i, h in enumerate(hidden_dims)]
+    sizes.append(_check_positive_int(n_classes, "n_classes"))
+    # BEGIN SOLUTION
+    return sum((n_in + 1) * n_out for n_in, n_out in zip(sizes[:-1], sizes[1:], strict=True))
+    # END SOLUTION
 
 
 class SentimentClassifier(nn.Module):

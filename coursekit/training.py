@@ -17,7 +17,7 @@ Targets and accuracy follow the shape of the model's output:
 from __future__ import annotations
 
 import random
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -27,9 +27,11 @@ from torch import nn
 from coursekit.viz.training import visualize_configs, visualize_epochs
 
 __all__ = [
+    "ALL_METRICS",
     "METRICS",
     "OPTIMIZERS",
     "History",
+    "early_stopping_epoch",
     "evaluate",
     "make_optimizer",
     "seed_everything",
@@ -42,6 +44,8 @@ Data = tuple[torch.Tensor, torch.Tensor]
 OptimizerFactory = Callable[[Iterable[nn.Parameter], float], torch.optim.Optimizer]
 
 METRICS = ("train_loss", "train_acc", "dev_loss", "dev_acc")
+#: ``METRICS`` plus the test-set curves, recorded when ``train`` is given ``test_data``.
+ALL_METRICS = (*METRICS, "test_loss", "test_acc")
 
 #: Optimizers by name: ``name -> factory(params, lr)``.
 OPTIMIZERS: dict[str, OptimizerFactory] = {
@@ -59,7 +63,8 @@ class History:
 
     ``train_loss``/``dev_loss`` are mean losses per example and ``train_acc``/``dev_acc``
     fractions of correct predictions, all measured with the weights at the end of the epoch.
-    ``config`` records the settings of the run.
+    ``config`` records the settings of the run. ``test_loss``/``test_acc`` stay empty unless
+    ``train`` was given a test set.
     """
 
     train_loss: list[float] = field(default_factory=list)
@@ -67,6 +72,8 @@ class History:
     dev_loss: list[float] = field(default_factory=list)
     dev_acc: list[float] = field(default_factory=list)
     config: dict[str, object] = field(default_factory=dict)
+    test_loss: list[float] = field(default_factory=list)
+    test_acc: list[float] = field(default_factory=list)
 
     @property
     def epochs(self) -> int:
@@ -75,8 +82,8 @@ class History:
 
     def metric(self, name: str) -> np.ndarray:
         """One metric as a float64 array of shape (epochs,)."""
-        if name not in METRICS:
-            raise ValueError(f"metric: unknown name {name!r}; valid names are: {METRICS}")
+        if name not in ALL_METRICS:
+            raise ValueError(f"metric: unknown name {name!r}; valid names are: {ALL_METRICS}")
         return np.asarray(getattr(self, name), dtype=np.float64)
 
     def best(self, name: str = "dev_loss") -> tuple[int, float]:
@@ -86,6 +93,31 @@ class History:
             raise ValueError("history is empty: no epoch was recorded")
         i = int(values.argmax() if name.endswith("acc") else values.argmin())
         return i + 1, float(values[i])
+
+
+def early_stopping_epoch(val_losses: Sequence[float], patience: int) -> tuple[int, int]:
+    """``(stop, best)``: when patience-based early stopping ends a run, and the epoch it keeps.
+
+    ``val_losses[e - 1]`` is the validation loss after epoch ``e`` (epochs count from 1). An
+    epoch is a new best when its loss is strictly lower than every earlier one (the first epoch
+    always is). Training stops after epoch ``stop``, the first epoch that comes ``patience``
+    epochs after the latest best; when that never happens, ``stop`` is the last epoch. ``best``
+    is the best epoch among ``1..stop``, whose weights early stopping would keep.
+    """
+    losses = np.asarray(val_losses, dtype=np.float64)
+    if losses.ndim != 1 or losses.size == 0:
+        raise ValueError(f"val_losses must be a non-empty 1-D sequence, got shape {losses.shape}")
+    if isinstance(patience, bool) or not isinstance(patience, (int, np.integer)) or patience < 1:
+        raise ValueError(f"patience must be a positive integer, got {patience!r}")
+    # BEGIN SOLUTION
+    best_epoch, best_loss = 1, losses[0]
+    for epoch in range(2, losses.size + 1):
+        if losses[epoch - 1] < best_loss:
+            best_epoch, best_loss = epoch, losses[epoch - 1]
+        elif epoch - best_epoch >= patience:
+            return epoch, best_epoch
+    return int(losses.size), best_epoch
+    # END SOLUTION
 
 
 def seed_everything(seed: int) -> None:
@@ -191,6 +223,8 @@ def train(
     device: str | torch.device = "cpu",
     progress: bool = True,
     desc: str | None = None,
+    test_data: Data | None = None,
+    on_epoch: Callable[[int, History], None] | None = None,
 ) -> History:
     """Train ``model`` in place with mini-batches and return its per-epoch ``History``.
 
@@ -215,6 +249,13 @@ def train(
         Show a tqdm progress bar over epochs with the latest metrics.
     desc : str, optional
         Label of the progress bar.
+    test_data : (X, y), optional
+        Also evaluated after every epoch, into ``history.test_loss`` and ``history.test_acc``
+        (for plots only: choose nothing by it).
+    on_epoch : callable, optional
+        ``on_epoch(epoch, history)`` after every epoch (``epoch`` counts from 1; ``history``
+        holds the metrics so far). An exception it raises ends the training and propagates:
+        an Optuna objective raises ``optuna.TrialPruned`` this way.
 
     The model is left in eval mode, ready for predictions.
     """
@@ -228,6 +269,7 @@ def train(
         raise ValueError(f"lr must be a positive number, got {lr!r}")
     X_train, y_train = _as_data(train_data, "train_data", device)
     dev = _as_data(dev_data, "dev_data", device)
+    test = None if test_data is None else _as_data(test_data, "test_data", device)
     model.to(device)
     opt = make_optimizer(optimizer, model.parameters(), lr)
     history = History(
@@ -254,10 +296,11 @@ def train(
                 opt.zero_grad()
                 loss.backward()
                 opt.step()
-            for split, (loss_value, acc) in (
-                ("train", evaluate(model, (X_train, y_train), loss_fn=loss_fn, device=device)),
-                ("dev", evaluate(model, dev, loss_fn=loss_fn, device=device)),
-            ):
+            splits = [("train", (X_train, y_train)), ("dev", dev)]
+            if test is not None:
+                splits.append(("test", test))
+            for split, data in splits:
+                loss_value, acc = evaluate(model, data, loss_fn=loss_fn, device=device)
                 getattr(history, f"{split}_loss").append(loss_value)
                 getattr(history, f"{split}_acc").append(acc)
             bar.set_postfix(
@@ -265,6 +308,13 @@ def train(
                 dev_loss=f"{history.dev_loss[-1]:.4f}",
                 dev_acc=f"{history.dev_acc[-1]:.3f}",
             )
+            if on_epoch is not None:
+                try:
+                    on_epoch(history.epochs, history)
+                except BaseException:
+                    bar.close()
+                    model.eval()
+                    raise
         bar.close()
     model.eval()
     return history

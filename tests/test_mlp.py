@@ -148,3 +148,25 @@ def test_describe_lists_every_layer():
     assert "layers.2" in text
     # works on any module
     assert "Linear(2 -> 1)" in describe(nn.Sequential(nn.Linear(2, 1), nn.Sigmoid()))
+
+
+@settings(max_examples=30, deadline=None)
+@given(configs)
+def test_parameter_count_matches_a_built_model(cfg):
+    from coursekit.mlp import n_parameters
+
+    model = SentimentClassifier(
+        cfg["input_dim"], cfg["hidden_dims"], cfg["activation"], n_classes=cfg["n_classes"]
+    )
+    count = n_parameters(cfg["input_dim"], cfg["hidden_dims"], cfg["n_classes"])
+    assert isinstance(count, int)
+    assert count == sum(p.numel() for p in model.parameters())
+
+
+def test_parameter_count_by_hand_and_errors():
+    from coursekit.mlp import n_parameters
+
+    assert n_parameters(65, []) == 66 * 2
+    assert n_parameters(65, [512, 512]) == 66 * 512 + 513 * 512 + 513 * 2
+    with pytest.raises(ValueError, match=r"hidden_dims\[0\]"):
+        n_parameters(4, [0])

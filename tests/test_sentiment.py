@@ -222,3 +222,39 @@ def test_labelled_sentences_accepts_lists_and_checks_shapes():
     assert data.sentences.dtype.kind == "U" and data.labels.dtype == np.int64 and len(data) == 2
     with pytest.raises(ValueError, match=r"\(2,\).*\(3,\)"):
         LabelledSentences(["good", "bad"], [1, 0, 1])
+
+
+def test_split_labelled_shuffles_and_cuts(tmp_path):
+    from coursekit.data.sentiment import split_labelled
+
+    data = generate_sentences(50, np.random.default_rng(4))
+    s = split_labelled(data, dev_fraction=0.2, test_fraction=0.1, seed=3)
+    assert (len(s.train), len(s.dev), len(s.test)) == (35, 10, 5)
+    # together the splits hold every example exactly once, with its own label
+    pairs = sorted(zip(data.sentences.tolist(), data.labels.tolist(), strict=True))
+    joined = [(t, int(lab)) for part in (s.train, s.dev, s.test)
+              for t, lab in zip(part.sentences.tolist(), part.labels.tolist(), strict=True)]  # fmt: skip
+    assert sorted(joined) == pairs
+    again = split_labelled(data, dev_fraction=0.2, test_fraction=0.1, seed=3)
+    np.testing.assert_array_equal(s.dev.sentences, again.dev.sentences)
+    other = split_labelled(data, dev_fraction=0.2, test_fraction=0.1, seed=4)
+    assert not np.array_equal(s.dev.sentences, other.dev.sentences)
+    # a loaded file goes through the same way
+    path = tmp_path / "mine.tsv"
+    path.write_text("pos\tgreat fun\nneg\tdull\n1\tlovely\n0\tawful\n", encoding="utf-8")
+    small = split_labelled(load_labelled_file(path), 0.25, 0.25)
+    assert (len(small.train), len(small.dev), len(small.test)) == (2, 1, 1)
+
+
+@pytest.mark.parametrize("kwargs, message", [(dict(dev_fraction=0.0), "dev_fraction"),
+                                              (dict(test_fraction=1.0), "test_fraction")])  # fmt: skip
+def test_split_labelled_errors(kwargs, message):
+    from coursekit.data.sentiment import split_labelled
+
+    data = generate_sentences(10, np.random.default_rng(0))
+    with pytest.raises(ValueError, match=message):
+        split_labelled(data, **kwargs)
+    with pytest.raises(ValueError, match="too few"):
+        split_labelled(generate_sentences(2, np.random.default_rng(0)))
+    with pytest.raises(TypeError, match="LabelledSentences"):
+        split_labelled(["a sentence"])

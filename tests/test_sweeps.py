@@ -181,3 +181,30 @@ def test_optuna_study():
     assert len(study_histories(study)) == 4
     importances = param_importances(study)
     assert set(importances) <= set(space) and abs(sum(importances.values()) - 1) < 1e-6
+
+
+@pytest.mark.parametrize("low, high, n", [(1e-4, 1.0, 5), (0.003, 0.3, 2), (2.0, 2.0, 4), (1e-6, 5e-2, 9)])
+def test_log_spaced_has_a_constant_ratio(low, high, n):
+    from coursekit.sweeps import log_spaced
+
+    values = log_spaced(low, high, n)
+    assert values.shape == (n,) and values.dtype == np.float64
+    assert values[0] == pytest.approx(low, rel=1e-12) and values[-1] == pytest.approx(high, rel=1e-12)
+    ratios = values[1:] / values[:-1]
+    np.testing.assert_allclose(ratios, ratios[0], rtol=1e-12)
+    np.testing.assert_allclose(values, np.geomspace(low, high, n), rtol=1e-12)
+
+
+@pytest.mark.parametrize("args, message", [((0.0, 1.0, 3), "low"), ((1.0, -1.0, 3), "high"), ((1.0, 2.0, 1), "n must")])
+def test_log_spaced_errors(args, message):
+    from coursekit.sweeps import log_spaced
+
+    with pytest.raises(ValueError, match=message):
+        log_spaced(*args)
+
+
+def test_grid_progress_bar_counts_the_runs(capsys):
+    data = circles()
+    depth_width_grid([0, 1], [2], 2, data, n_jobs=1, epochs=1, progress=True)
+    err = capsys.readouterr().err
+    assert "depth x width" in err and "4/4" in err

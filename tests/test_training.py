@@ -192,3 +192,58 @@ def test_figures():
     assert len(visualize_configs({"a": h1, "b": h2}).axes) == 2
     with pytest.raises(ValueError, match="accuracy"):
         visualize_configs({"a": h1}, "accuracy")
+
+
+def test_test_set_curves_are_recorded_and_drawn():
+    seed_everything(0)
+    model = mlp()
+    history = train(model, blobs(64, 1), blobs(32, 2), test_data=blobs(40, 3), lr=0.01, epochs=3,
+                    batch_size=16, progress=False)  # fmt: skip
+    assert len(history.test_loss) == len(history.test_acc) == 3
+    assert history.test_loss[-1] == pytest.approx(evaluate(model, blobs(40, 3))[0], rel=1e-6)
+    assert history.metric("test_acc").shape == (3,)
+    # the test set changes nothing about training
+    seed_everything(0)
+    plain = train(mlp(), blobs(64, 1), blobs(32, 2), lr=0.01, epochs=3, batch_size=16, progress=False)
+    assert plain.train_loss == history.train_loss and plain.test_loss == []
+    fig = visualize_epochs(history, dev_name="validation", log_loss=True, log_epochs=True, mark_epoch=2)
+    ax_loss = fig.axes[0]
+    assert [line.get_label() for line in ax_loss.lines] == ["train", "validation", "test", "epoch 2"]
+    assert ax_loss.get_yscale() == "log" and ax_loss.get_xscale() == "log"
+
+
+def _stop_by_brute_force(losses, patience):
+    """Try every stopping epoch: the first e whose latest strict best is patience epochs back."""
+    for e in range(1, len(losses) + 1):
+        seen = losses[:e]
+        bests = [i + 1 for i in range(e) if all(seen[i] < seen[j] for j in range(i))]
+        if e - bests[-1] >= patience:
+            return e, bests[-1]
+    bests = [i + 1 for i in range(len(losses)) if all(losses[i] < losses[j] for j in range(i))]
+    return len(losses), bests[-1]
+
+
+@settings(max_examples=80, deadline=None)
+@given(
+    st.lists(st.sampled_from([0.1, 0.2, 0.3, 0.4, 0.5, float("inf")]), min_size=1, max_size=25),
+    st.integers(1, 6),
+)
+def test_early_stopping_matches_brute_force(losses, patience):
+    from coursekit.training import early_stopping_epoch
+
+    stop, best = early_stopping_epoch(losses, patience)
+    assert (stop, best) == _stop_by_brute_force(losses, patience)
+    assert isinstance(stop, int) and isinstance(best, int)
+
+
+def test_early_stopping_examples_and_errors():
+    from coursekit.training import early_stopping_epoch
+
+    losses = [0.9, 0.7, 0.75, 0.72, 0.71, 0.6]
+    assert early_stopping_epoch(losses, 3) == (5, 2)
+    assert early_stopping_epoch(losses, 4) == (6, 6)
+    assert early_stopping_epoch(np.array([0.5, 0.5, 0.5]), 1) == (2, 1)  # a tie is no improvement
+    with pytest.raises(ValueError, match="patience"):
+        early_stopping_epoch(losses, 0)
+    with pytest.raises(ValueError, match="non-empty"):
+        early_stopping_epoch([], 2)

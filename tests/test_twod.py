@@ -148,3 +148,17 @@ def test_boundary_figures():
         plot_decision_boundary(model, np.zeros((5, 3)), np.zeros(5))
     with pytest.raises(ValueError, match=r"y must have shape \(5,\)"):
         plot_decision_boundary(model, np.zeros((5, 2)), np.zeros(4))
+
+
+def test_dataset_overview_has_one_panel_per_set():
+    from coursekit.viz.boundaries import plot_datasets
+
+    sets = {kind: TwoClassData(kind, noise=0.1, seed=0).sample(40) for kind in KINDS}
+    fig = plot_datasets(sets, ncols=3)
+    visible = [ax for ax in fig.axes if ax.get_visible()]
+    assert [ax.get_title() for ax in visible] == list(KINDS)
+    assert all(len(ax.collections) == 2 for ax in visible)  # one scatter per class
+    hidden = [ax for ax in fig.axes if not ax.get_visible()]
+    assert len(hidden) == 2  # a 2 x 3 layout for four sets
+    with pytest.raises(ValueError, match="empty"):
+        plot_datasets({})

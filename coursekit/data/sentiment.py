@@ -37,6 +37,7 @@ __all__ = [
     "load_labelled_file",
     "make_sentiment_splits",
     "save_labelled_file",
+    "split_labelled",
 ]
 
 POSITIVE = np.array(
@@ -250,6 +251,34 @@ def load_labelled_file(path: str | Path) -> LabelledSentences:
     if not sentences:
         raise ValueError(f"{path} is empty: expected lines of 'label<TAB>sentence'")
     return LabelledSentences(np.array(sentences, dtype=str), np.array(labels, dtype=np.int64))
+
+
+def split_labelled(
+    data: LabelledSentences, dev_fraction: float = 0.2, test_fraction: float = 0.2, seed: int = 0
+) -> SentimentSplits:
+    """Shuffle ``data`` (for example a loaded file) and cut it into train, dev and test.
+
+    The dev and test sets get ``round(fraction * n)`` sentences each (at least one); the rest is
+    the training set. Duplicate sentences are not removed: a file may repeat a sentence, and then
+    a copy can land in more than one split.
+    """
+    if not isinstance(data, LabelledSentences):
+        raise TypeError(f"data must be LabelledSentences, got {type(data).__name__}")
+    for value, what in ((dev_fraction, "dev_fraction"), (test_fraction, "test_fraction")):
+        if not 0 < value < 1:
+            raise ValueError(f"{what} must lie in (0, 1), got {value!r}")
+    n = len(data)
+    n_dev = max(1, round(dev_fraction * n))
+    n_test = max(1, round(test_fraction * n))
+    if n - n_dev - n_test < 1:
+        raise ValueError(
+            f"{n} sentences are too few for {n_dev} dev, {n_test} test and a training set"
+        )
+    order = np.random.default_rng(seed).permutation(n)
+    parts = np.split(order, [n - n_dev - n_test, n - n_test])
+    return SentimentSplits(
+        *(LabelledSentences(data.sentences[part], data.labels[part]) for part in parts)
+    )
 
 
 @dataclass(frozen=True)

@@ -13,7 +13,7 @@ if TYPE_CHECKING:
     from matplotlib.axes import Axes
     from matplotlib.figure import Figure
 
-__all__ = ["grid_probabilities", "plot_decision_boundaries", "plot_decision_boundary"]
+__all__ = ["grid_probabilities", "plot_datasets", "plot_decision_boundaries", "plot_decision_boundary"]
 
 
 def _check_points(X: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -92,11 +92,11 @@ def plot_decision_boundary(
     ``output`` says what the model returns for one score per point: ``"logits"`` (for
     ``BCEWithLogitsLoss``) or ``"probs"`` (a final sigmoid, for ``BCELoss``).
     """
-    from matplotlib.figure import Figure
+    from coursekit.viz.explorer import new_figure
 
     X, y = _check_points(X, y)
-    fig = Figure(figsize=(5, 4.5), layout="constrained")
-    ax = fig.subplots()
+    fig, (ax,) = new_figure(5, 4.5)
+    fig.set_layout_engine("constrained")
     filled = _draw(ax, model, X, y, resolution, output)
     fig.colorbar(filled, ax=ax, label="P(class 1)")
     ax.legend(loc="upper right", fontsize="small")
@@ -115,15 +115,15 @@ def plot_decision_boundaries(
     output: str = "logits",
 ) -> Figure:
     """One decision-boundary panel per model (for example one per optimizer), titled by key."""
-    from matplotlib.figure import Figure
+    from coursekit.viz.explorer import new_figure
 
     if not models:
         raise ValueError("models is empty: pass at least one model")
     X, y = _check_points(X, y)
     ncols = min(ncols, len(models))
     nrows = -(-len(models) // ncols)
-    fig = Figure(figsize=(3.6 * ncols, 3.4 * nrows), layout="constrained")
-    axes = np.atleast_1d(fig.subplots(nrows, ncols)).ravel()
+    fig, axes = new_figure(3.6 * ncols, 3.4 * nrows, ncols=ncols, nrows=nrows)
+    fig.set_layout_engine("constrained")
     filled = None
     for ax, (name, model) in zip(axes, models.items(), strict=False):
         filled = _draw(ax, model, X, y, resolution, output)
@@ -131,4 +131,28 @@ def plot_decision_boundaries(
     for ax in axes[len(models) :]:
         ax.set_visible(False)
     fig.colorbar(filled, ax=list(axes[: len(models)]), label="P(class 1)")
+    return fig
+
+
+def plot_datasets(datasets: Mapping[str, tuple[np.ndarray, np.ndarray]], ncols: int = 4) -> Figure:
+    """Scatter plots of two-class point sets, one panel per entry ``name -> (X (n, 2), y (n,))``."""
+    from coursekit.viz.explorer import new_figure
+
+    if not datasets:
+        raise ValueError("datasets is empty: pass at least one (X, y) pair")
+    ncols = min(ncols, len(datasets))
+    nrows = -(-len(datasets) // ncols)
+    fig, axes = new_figure(3.2 * ncols, 3.2 * nrows, ncols=ncols, nrows=nrows)
+    fig.set_layout_engine("constrained")
+    for ax, (name, (X, y)) in zip(axes, datasets.items(), strict=False):
+        X, y = _check_points(X, y)
+        for label, colour in ((0, "tab:blue"), (1, "tab:red")):
+            mask = y == label
+            ax.scatter(X[mask, 0], X[mask, 1], s=8, c=colour, edgecolors="k", linewidths=0.3,
+                       label=f"class {label}")  # fmt: skip
+        ax.set_aspect("equal")
+        ax.set_title(str(name))
+    axes[0].legend(fontsize="small", loc="upper right")
+    for ax in axes[len(datasets) :]:
+        ax.set_visible(False)
     return fig

@@ -34,7 +34,7 @@ def _heatmap(ax: Axes, values: np.ndarray, rows: Sequence, cols: Sequence, title
 
 def plot_grid_heatmap(result: GridResult, title: str = "") -> Figure:
     """Mean (left) and standard deviation (right) over repeats of each (depth, width) cell."""
-    from matplotlib.figure import Figure
+    from coursekit.viz.explorer import new_figure
 
     mean, std = result.mean, result.std
     if mean.shape != (len(result.depths), len(result.widths)):
@@ -42,8 +42,8 @@ def plot_grid_heatmap(result: GridResult, title: str = "") -> Figure:
             f"result.values must be (depths, widths, repeats) = ({len(result.depths)}, "
             f"{len(result.widths)}, R); got {result.values.shape}"
         )
-    fig = Figure(figsize=(11, 0.5 * len(result.depths) + 2.5), layout="constrained")
-    ax_mean, ax_std = fig.subplots(1, 2)
+    fig, (ax_mean, ax_std) = new_figure(11, 0.5 * len(result.depths) + 2.5, ncols=2)
+    fig.set_layout_engine("constrained")
     repeats = result.values.shape[2]
     for ax, values, what in ((ax_mean, mean, "mean"), (ax_std, std, "std")):
         image = _heatmap(ax, values, result.depths, result.widths,
@@ -66,7 +66,8 @@ def plot_parallel_coordinates(
     from matplotlib import colormaps
     from matplotlib.cm import ScalarMappable
     from matplotlib.colors import Normalize
-    from matplotlib.figure import Figure
+
+    from coursekit.viz.explorer import new_figure
 
     if not records:
         raise ValueError("records is empty: pass at least one run")
@@ -86,8 +87,8 @@ def plot_parallel_coordinates(
         col = np.log10(col) if use_log else col
         span = col.max() - col.min()
         scaled[:, c] = (col - col.min()) / span if span > 0 else 0.5
-    fig = Figure(figsize=(1.6 * table.shape[1] + 2, 4), layout="constrained")
-    ax = fig.subplots()
+    fig, (ax,) = new_figure(1.6 * table.shape[1] + 2, 4)
+    fig.set_layout_engine("constrained")
     norm = Normalize(table[:, -1].min(), table[:, -1].max())
     cmap = colormaps["viridis_r"]
     for row in np.argsort(-table[:, -1]):  # best runs drawn last, on top
@@ -108,13 +109,13 @@ def plot_parallel_coordinates(
 
 def plot_importances(importances: Mapping[str, float], title: str = "") -> Figure:
     """Horizontal bars of each parameter's importance (for example from fANOVA), largest on top."""
-    from matplotlib.figure import Figure
+    from coursekit.viz.explorer import new_figure
 
     if not importances:
         raise ValueError("importances is empty")
     names = sorted(importances, key=lambda k: importances[k])
-    fig = Figure(figsize=(5, 0.5 * len(names) + 1.2), layout="constrained")
-    ax = fig.subplots()
+    fig, (ax,) = new_figure(5, 0.5 * len(names) + 1.2)
+    fig.set_layout_engine("constrained")
     ax.barh(names, [importances[k] for k in names], color="tab:blue")
     ax.set_xlabel("importance")
     if title:
