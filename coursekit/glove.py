@@ -3,28 +3,25 @@
 The loss has no weighting function: every pair (i, j) of the V x V log co-occurrence matrix
 counts equally,
 
-    L = Σ_{i,j} (w_iᵀ w̃_j + b_i + b̃_j - log X_ij)².
+    L = Σ_{i,j} (w_iᵀ w̃_j + b_i + b̃_j - log X_ij)² = ||R||²_F,
 
-With the residual matrix R = W W̃ᵀ + b 1ᵀ + 1 b̃ᵀ - log X (V, V), L = ||R||²_F and
-
-    ∂L/∂W = 2 R W̃     ∂L/∂W̃ = 2 Rᵀ W     ∂L/∂b = 2 R 1     ∂L/∂b̃ = 2 Rᵀ 1,
-
-that is, word by word, ∂L/∂w_i = 2 Σ_j R_ij w̃_j and ∂L/∂w̃_j = 2 Σ_i R_ij w_i.
-The symmetric (tied) model uses one table, W̃ = W and b̃ = b; by the chain rule its gradient
-is the sum of both halves, ∂L/∂W = 2 (R + Rᵀ) W and ∂L/∂b = 2 (R + Rᵀ) 1.
+with the residual matrix R = W W̃ᵀ + b 1ᵀ + 1 b̃ᵀ - log X (V, V). The symmetric (tied) model
+uses one table, W̃ = W and b̃ = b. The gradients are the notebook's exercises: their formulas sit
+in comments inside the solution regions, which the student build strips; the truth a student
+build can use is :func:`autograd_grads` (PyTorch autograd).
 
 Shapes (letters of :mod:`coursekit`): W, W_tilde (V, d); b, b_tilde (V, 1); log_X (V, V).
 """
 
 from __future__ import annotations
 
-import contextlib
 from collections.abc import Callable
 from typing import NamedTuple
 
 import numpy as np
-from threadpoolctl import threadpool_limits
 from tqdm.auto import tqdm
+
+from coursekit.config import limited_threads
 
 Grads = tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]
 
@@ -82,12 +79,14 @@ def grad(W: np.ndarray, W_tilde: np.ndarray, b: np.ndarray, b_tilde: np.ndarray,
          log_X: np.ndarray) -> Grads:
     """Gradient of :func:`loss`: (∂L/∂W, ∂L/∂W̃, ∂L/∂b, ∂L/∂b̃), vectorised.
 
-    With R = W W̃ᵀ + b 1ᵀ + 1 b̃ᵀ - log X (V, V): ∂L/∂W = 2 R W̃ (V, d), ∂L/∂W̃ = 2 Rᵀ W (V, d),
-    ∂L/∂b = 2 R 1 (V, 1), ∂L/∂b̃ = 2 Rᵀ 1 (V, 1). Arguments as in :func:`loss`. Three matrix
-    products of V x V x (d + 2) and one elementwise pass over V x V.
+    Arguments as in :func:`loss`. Returns arrays of shapes (V, d), (V, d), (V, 1), (V, 1), the
+    shapes of W, W_tilde, b, b_tilde. No Python loop over words: three matrix products of
+    V x V x (d + 2) and one elementwise pass over V x V.
     """
     W, W_tilde, b, b_tilde, log_X = _checked(W, W_tilde, b, b_tilde, log_X)
     # BEGIN SOLUTION
+    # With R = W W̃ᵀ + b 1ᵀ + 1 b̃ᵀ - log X: ∂L/∂W = 2 R W̃, ∂L/∂W̃ = 2 Rᵀ W, ∂L/∂b = 2 R 1,
+    # ∂L/∂b̃ = 2 Rᵀ 1; word by word ∂L/∂w_i = 2 Σ_j R_ij w̃_j and ∂L/∂w̃_j = 2 Σ_i R_ij w_i.
     V, d = W.shape
     ones = np.ones((V, 1))
     # Row i of `left` is [w_i, b_i, 1], row j of `right` is [w̃_j, 1, b̃_j]: one product then
@@ -104,12 +103,15 @@ def grad(W: np.ndarray, W_tilde: np.ndarray, b: np.ndarray, b_tilde: np.ndarray,
 
 def grad_looped(W: np.ndarray, W_tilde: np.ndarray, b: np.ndarray, b_tilde: np.ndarray,
                 log_X: np.ndarray) -> Grads:
-    """The gradient of :func:`loss` one word at a time, for the timing comparison.
+    """The gradient of :func:`loss` one word at a time, for benchmarks and tests.
 
-    Row i of R gives ∂L/∂w_i = 2 Σ_j R_ij w̃_j and adds 2 R_ij w_i to every ∂L/∂w̃_j: a Python
-    loop over the V words (the inner sums over j stay in NumPy). Same results as :func:`grad`.
+    A Python loop over the V words (the inner sums over j stay in NumPy); same results as
+    :func:`grad`. It is a complete (slow) answer to the exercise, so the student build leaves
+    it out too.
     """
     W, W_tilde, b, b_tilde, log_X = _checked(W, W_tilde, b, b_tilde, log_X)
+    # BEGIN SOLUTION
+    # row i of R gives ∂L/∂w_i = 2 Σ_j R_ij w̃_j and adds 2 R_ij w_i to every ∂L/∂w̃_j
     g_W, g_Wt = np.zeros_like(W), np.zeros_like(W_tilde)
     g_b, g_bt = np.zeros_like(b), np.zeros_like(b_tilde)
     for i in range(W.shape[0]):
@@ -119,6 +121,86 @@ def grad_looped(W: np.ndarray, W_tilde: np.ndarray, b: np.ndarray, b_tilde: np.n
         g_b[i, 0] = 2.0 * r_i.sum()
         g_bt[:, 0] += 2.0 * r_i
     return g_W, g_Wt, g_b, g_bt
+    # END SOLUTION
+
+
+def tied_grad(W: np.ndarray, b: np.ndarray, log_X: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Gradient of the tied loss L(W, W, b, b) with respect to the shared W (V, d) and b (V, 1).
+
+    Returns:
+        ``(grad_W, grad_b)`` of shapes (V, d) and (V, 1).
+    """
+    W, _, b, _, log_X = _checked(W, W, b, b, log_X)
+    # BEGIN SOLUTION
+    # W enters every term twice, as w_i and as w̃_j: by the chain rule the gradient is the sum
+    # of both halves of the untied one, with R = W Wᵀ + b 1ᵀ + 1 bᵀ - log X:
+    # ∂L/∂W = 2 (R + Rᵀ) W and ∂L/∂b = 2 (R + Rᵀ) 1.
+    residual = _residual(W, W, b, b, log_X)  # (V, V)
+    both = 2.0 * (residual + residual.T)  # each pair (i, j) enters through row i and column j
+    return both @ W, both.sum(axis=1, keepdims=True)
+    # END SOLUTION
+
+
+def symmetric_loss_floor(log_X: np.ndarray) -> float:
+    """A lower bound on the loss of every tied model (W̃ = W, b̃ = b) on ``log_X`` (V, V),
+    whatever d: the part of log X that no symmetric prediction can fit."""
+    log_X = _matrix(log_X, "log_X")
+    # BEGIN SOLUTION
+    # A tied model predicts a symmetric M = W Wᵀ + b 1ᵀ + 1 bᵀ. With log X = S + A, S symmetric
+    # and A = (log X - log Xᵀ)/2 antisymmetric (orthogonal to every symmetric matrix):
+    # ||M - log X||² = ||M - S||² + ||A||² >= ||A||² = ||log X - log Xᵀ||² / 4.
+    antisymmetric = 0.5 * (log_X - log_X.T)
+    return float(np.sum(antisymmetric ** 2))
+    # END SOLUTION
+
+
+def autograd_grads(W: np.ndarray, W_tilde: np.ndarray, b: np.ndarray, b_tilde: np.ndarray,
+                   log_X: np.ndarray, *, tied: bool = False) -> tuple[np.ndarray, ...]:
+    """The gradient of :func:`loss` by PyTorch autograd (float64): the truth beside a student's.
+
+    Returns the four gradients of :func:`grad`, or with ``tied=True`` (W̃ is W, b̃ is b) the
+    two of :func:`tied_grad`.
+    """
+    import torch
+
+    W, W_tilde, b, b_tilde, log_X = _checked(W, W_tilde, b, b_tilde, log_X)
+    leaves = [torch.tensor(a, requires_grad=True) for a in ((W, b) if tied else
+                                                            (W, W_tilde, b, b_tilde))]
+    tW, tWt, tb, tbt = (leaves[0], leaves[0], leaves[1], leaves[1]) if tied else leaves
+    total = ((tW @ tWt.T + tb + tbt.T - torch.from_numpy(log_X)) ** 2).sum()
+    return tuple(g.numpy() for g in torch.autograd.grad(total, leaves))
+
+
+def usable_gradient(func: Callable | None, *, tied: bool = False,
+                    rng: np.random.Generator | int = 0) -> tuple[Callable | None, str]:
+    """``(func, message)`` if ``func`` matches autograd on a small random problem, else
+    ``(None, why not)``: lets a notebook train with a student's gradient only when it is right.
+
+    ``func`` has the signature of :func:`grad`, or of :func:`tied_grad` with ``tied=True``.
+    """
+    name = getattr(func, "__name__", "your gradient")
+    if func is None:
+        return None, f"{name} is missing"
+    rng = rng if isinstance(rng, np.random.Generator) else np.random.default_rng(rng)
+    V, d = 7, 3
+    W, W_tilde = rng.standard_normal((V, d)), rng.standard_normal((V, d))
+    b, b_tilde = rng.standard_normal((V, 1)), rng.standard_normal((V, 1))
+    log_X = np.log1p(rng.integers(0, 20, size=(V, V)).astype(np.float64))
+    args = (W, b, log_X) if tied else (W, W_tilde, b, b_tilde, log_X)
+    want = autograd_grads(W, W_tilde, b, b_tilde, log_X, tied=tied)
+    try:
+        with np.errstate(all="ignore"):
+            got = tuple(np.asarray(g, dtype=np.float64) for g in func(*args))
+    except NotImplementedError:
+        return None, f"{name} is not written yet"
+    except Exception as exc:  # a student's bug: report it, train with autograd instead
+        return None, f"{name} raised {type(exc).__name__}: {exc}"
+    if len(got) != len(want) or any(g.shape != w.shape for g, w in zip(got, want, strict=False)):
+        return None, (f"{name} returned shapes {[g.shape for g in got]}, expected "
+                      f"{[w.shape for w in want]}")
+    if not all(np.allclose(g, w, rtol=1e-6, atol=1e-8) for g, w in zip(got, want, strict=True)):
+        return None, f"{name} differs from PyTorch autograd on a small random problem"
+    return func, f"{name} agrees with PyTorch autograd"
 
 
 def train_momentum(
@@ -133,14 +215,14 @@ def train_momentum(
     *,
     log_X_valid: np.ndarray | None = None,
     grad_fn: Callable[..., Grads] | None = None,
+    tied_grad_fn: Callable[..., tuple[np.ndarray, np.ndarray]] | None = None,
     init_scale: float = 0.1,
     threads: int | None = 1,
 ) -> tuple[GloveParams, dict[str, np.ndarray]]:
     """Full-batch gradient descent with momentum on the GloVe loss.
 
     Each epoch: v ← momentum·v - lr·∂L/∂θ, θ ← θ + v, for θ in (W, W̃, b, b̃), or for (W, b)
-    alone in the tied model (``symmetric=True``), whose gradient is 2 (R + Rᵀ) W and
-    2 (R + Rᵀ) 1.
+    alone in the tied model (``symmetric=True``).
 
     Args:
         log_X: (V, V) training log co-occurrence matrix.
@@ -153,10 +235,12 @@ def train_momentum(
         progress: show a tqdm progress bar with the current loss.
         log_X_valid: (V, V) validation matrix; its loss is recorded after every epoch.
         grad_fn: a gradient with the signature of :func:`grad` (a student's, say); the tied
-            model adds its two halves. Default: a private vectorised gradient.
+            model adds its two halves unless ``tied_grad_fn`` is given.
+        tied_grad_fn: a gradient with the signature of :func:`tied_grad`, for the tied model.
+            Without either function, PyTorch autograd computes the gradient.
         init_scale: standard deviation of the initial parameters.
-        threads: BLAS threads during training (restored afterwards; None: unchanged). At
-            V = 251 one thread is fastest, above all on a busy machine.
+        threads: BLAS and PyTorch threads during training (restored afterwards; None:
+            unchanged). At V = 251 one thread is fastest, above all on a busy machine.
 
     Returns:
         ``(params, history)``: the final :class:`GloveParams` and a dict with ``"train"`` and,
@@ -181,13 +265,17 @@ def train_momentum(
     if log_X_valid is not None:
         history["valid"] = np.empty(epochs)
     bar = tqdm(range(epochs), disable=not progress, desc=f"GloVe d={d}", leave=False)
-    limit = threadpool_limits(threads, "blas") if threads else contextlib.nullcontext()
-    with limit, np.errstate(over="ignore", invalid="ignore"):  # divergence is reported below
-        for epoch in bar:
-            if symmetric:
-                grads = _tied_grads(W, b, log_X, grad_fn)
+    with limited_threads(threads), np.errstate(over="ignore", invalid="ignore"):
+        for epoch in bar:  # divergence is reported below
+            if symmetric and tied_grad_fn is not None:
+                grads = tied_grad_fn(W, b, log_X)
+            elif symmetric and grad_fn is not None:
+                g_W, g_Wt, g_b, g_bt = grad_fn(W, W, b, b, log_X)
+                grads = (g_W + g_Wt, g_b + g_bt)
+            elif grad_fn is not None:
+                grads = grad_fn(W, W_tilde, b, b_tilde, log_X)
             else:
-                grads = (grad_fn or _grads)(W, W_tilde, b, b_tilde, log_X)
+                grads = autograd_grads(W, W_tilde, b, b_tilde, log_X, tied=symmetric)
             for p, v, g in zip(params, velocity, grads, strict=True):
                 v *= momentum
                 v -= lr * g
@@ -217,23 +305,6 @@ def _residual(W, W_tilde, b, b_tilde, log_X) -> np.ndarray:
 
 def _sum_of_squares(r: np.ndarray) -> float:
     return float(np.vdot(r, r))
-
-
-def _grads(W, W_tilde, b, b_tilde, log_X) -> Grads:
-    """The gradient of :func:`loss` for training when no ``grad_fn`` is given."""
-    twice_r = 2.0 * _residual(W, W_tilde, b, b_tilde, log_X)  # (V, V)
-    return (np.matmul(twice_r, W_tilde), np.matmul(twice_r.T, W),
-            twice_r.sum(axis=1)[:, None], twice_r.sum(axis=0)[:, None])
-
-
-def _tied_grads(W, b, log_X, grad_fn) -> tuple[np.ndarray, np.ndarray]:
-    """Gradient of the tied loss L(W, W, b, b): both halves of the untied gradient, added."""
-    if grad_fn is not None:
-        g_W, g_Wt, g_b, g_bt = grad_fn(W, W, b, b, log_X)
-        return g_W + g_Wt, g_b + g_bt
-    r = _residual(W, W, b, b, log_X)
-    sym = 2.0 * (r + r.T)  # (V, V)
-    return np.matmul(sym, W), sym.sum(axis=1)[:, None]
 
 
 def _matrix(a: np.ndarray, name: str) -> np.ndarray:

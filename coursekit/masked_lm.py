@@ -14,13 +14,10 @@ output_layer          y[:, nV:(n+1)V] = softmax(z[:, nV:(n+1)V]), one per positi
 
 Column j + nV is word j at position n. The loss of a batch is
 C = -Σ_i Σ_n Σ_j m_in t_i,j+nV log y_i,j+nV, with m (B, N) the mask of predicted positions
-and t (B, N·V) one-hot targets. Its gradient, by back-propagation:
-
-    ∂C/∂z_i,j+nV = m_in (y_i,j+nV Σ_l t_i,l+nV - t_i,j+nV)   (= m_in (y - t) for one-hot t)
-    ∂C/∂W2 = (∂C/∂z)ᵀ h            ∂C/∂b2 = Σ_i ∂C/∂z_i
-    ∂C/∂u = (∂C/∂z W2) ⊙ h ⊙ (1 - h)
-    ∂C/∂W1 = (∂C/∂u)ᵀ x            ∂C/∂b1 = Σ_i ∂C/∂u_i
-    ∂C/∂x = ∂C/∂u W1, and row w of ∂C/∂C sums the slices of ∂C/∂x where word w was input.
+and t (B, N·V) one-hot targets. Its derivatives (``compute_loss_derivative``,
+``back_propagate``) are the notebook's exercises: their formulas sit in comments inside the
+solution regions, which the student build strips. The truth a student build can use is
+PyTorch autograd (:class:`coursekit.masked_lm_train.AutogradModel`).
 
 Training, gradient printing and the reference run are in :mod:`coursekit.masked_lm_train`.
 """
@@ -32,6 +29,8 @@ from collections.abc import Sequence
 
 import numpy as np
 from scipy.special import expit
+
+from coursekit.config import limited_threads
 
 TINY = 1e-30  # floor of a probability inside a log
 
@@ -165,14 +164,12 @@ class Model:
     def compute_loss_derivative(self, output_activations: np.ndarray,
                                 expanded_target_batch: np.ndarray,
                                 target_mask: np.ndarray) -> np.ndarray:
-        """∂C/∂z (B, N·V) for the inputs z of the output softmaxes; arguments of compute_loss.
-
-        ∂C/∂z_i,j+nV = m_in (y_i,j+nV Σ_l t_i,l+nV - t_i,j+nV): y - t in masked chunks whose
-        target is one-hot, 0 in the other chunks.
-        """
+        """∂C/∂z (B, N·V) for the inputs z of the output softmaxes; arguments of compute_loss."""
         y, t, m = self._outputs(output_activations, expanded_target_batch, target_mask)
         B, N, V = m.shape[0], self.context_len, self.vocab_size
         # BEGIN SOLUTION
+        # ∂C/∂z_i,j+nV = m_in (y_i,j+nV Σ_l t_i,l+nV - t_i,j+nV): y - t in masked chunks whose
+        # target is one-hot, 0 in the other chunks (and in a masked chunk with no target).
         probs, onehot = y.reshape(B, N, V), t.reshape(B, N, V)
         per_position = probs * onehot.sum(axis=2, keepdims=True)  # (B, N, V)
         per_position -= onehot  # in place: no more temporaries of this size
@@ -196,6 +193,11 @@ class Model:
         _check_shape(activations.hidden_layer, (B, H), "activations.hidden_layer")
         _check_shape(activations.embedding_layer, (B, N * E), "activations.embedding_layer")
         # BEGIN SOLUTION
+        # ∂C/∂W2 = (∂C/∂z)ᵀ h            ∂C/∂b2 = Σ_i ∂C/∂z_i
+        # ∂C/∂u = (∂C/∂z W2) ⊙ h ⊙ (1 - h)
+        # ∂C/∂W1 = (∂C/∂u)ᵀ x            ∂C/∂b1 = Σ_i ∂C/∂u_i
+        # ∂C/∂x = ∂C/∂u W1; row w of the embedding gradient sums the slices of ∂C/∂x where
+        # word w was input (a word seen twice gets both contributions).
         p, h = self.params, activations.hidden_layer
         hid_to_output_weights_grad = loss_derivative.T @ h  # (N·V, H)
         output_bias_grad = loss_derivative.sum(axis=0)  # (N·V,)
@@ -306,15 +308,33 @@ def display_nearest_words(model: Model | np.ndarray, word: str, k: int = 10, *,
 
 
 def tsne_embeddings(model: Model | np.ndarray, rng: np.random.Generator | int, *,
-                    perplexity: float = 30.0) -> np.ndarray:
-    """2-D t-SNE coordinates (V, 2) of the word embeddings (scikit-learn), one row per word."""
+                    perplexity: float = 30.0, rows: Sequence[int] | np.ndarray | None = None,
+                    max_iter: int = 1000) -> np.ndarray:
+    """2-D t-SNE coordinates of the word embeddings (scikit-learn), one row per word.
+
+    Args:
+        model: a :class:`Model` or an embedding table (V, d).
+        rng: generator or seed of t-SNE's randomness.
+        perplexity: roughly the number of neighbours each point keeps close (capped below the
+            number of words).
+        rows: indices of the words to embed (default: all V).
+        max_iter: optimisation steps (at least 250).
+
+    Returns:
+        (len(rows), 2) coordinates, or (V, 2).
+    """
     from sklearn.manifold import TSNE
 
     table = _embedding_table(model, None)[0] if isinstance(model, Model) else _real(model, "model")
+    if rows is not None:
+        table = table[np.asarray(rows, dtype=np.int64)]
+    if len(table) < 3:
+        raise ValueError(f"t-SNE needs at least 3 words, got {len(table)}")
     rng = rng if isinstance(rng, np.random.Generator) else np.random.default_rng(rng)
     tsne = TSNE(n_components=2, perplexity=min(perplexity, len(table) - 1.0), init="pca",
-                random_state=int(rng.integers(2**31 - 1)))
-    return tsne.fit_transform(table)
+                max_iter=max(int(max_iter), 250), random_state=int(rng.integers(2**31 - 1)))
+    with limited_threads(1):  # a few hundred points: extra OpenMP threads only slow it down
+        return tsne.fit_transform(table)
 
 
 def _embedding_table(model, vocab) -> tuple[np.ndarray, list[str]]:
@@ -334,10 +354,14 @@ def _word_index(vocab: list[str], word: str) -> int:
         raise ValueError(f"word {word!r} is not in the vocabulary ({len(vocab)} words)") from None
 
 
+_TRAIN_NAMES = ("train", "check_gradients", "print_gradients", "reference_model", "AutogradModel",
+                "autograd_gradients", "usable_model_class")
+
+
 def __getattr__(name: str):
-    """``train``, ``check_gradients``, ``print_gradients`` and ``reference_model`` live in
-    :mod:`coursekit.masked_lm_train`; they are importable from here too."""
-    if name in ("train", "check_gradients", "print_gradients", "reference_model"):
+    """The training helpers live in :mod:`coursekit.masked_lm_train`; they are importable
+    from here too."""
+    if name in _TRAIN_NAMES:
         from coursekit import masked_lm_train
 
         return getattr(masked_lm_train, name)

@@ -9,15 +9,13 @@ not depend on the exercises.
 
 from __future__ import annotations
 
-import contextlib
 import functools
 
 import numpy as np
 import torch
-from threadpoolctl import threadpool_limits
 from tqdm.auto import tqdm
 
-from coursekit.config import pick
+from coursekit.config import limited_threads, pick
 from coursekit.grading.gradcheck import GradReport, GradRow
 from coursekit.masked_lm import Model, Params
 
@@ -146,6 +144,7 @@ def check_gradients(
     eps: float = 1e-5,
     tolerance: float = 1e-4,
     verbose: bool = True,
+    threads: int | None = 1,
 ) -> GradReport:
     """Compare the model's ∂C/∂z and parameter gradients with central finite differences.
 
@@ -156,12 +155,18 @@ def check_gradients(
     ``compute_loss``. A row's error is ||a - f|| / (||a|| + ||f||) over its entries (inf for a
     result of the wrong shape): about 1e-7 for a correct gradient (rounding in the differences
     of a loss summed over the batch), 1e-2 and more for a wrong one. Prints the table unless
-    ``verbose=False``.
+    ``verbose=False``. ``threads``: BLAS threads meanwhile (see :func:`train`).
 
     Returns:
         A :class:`~coursekit.grading.gradcheck.GradReport`: rows ``loss_derivative``,
         ``word_embedding_weights``, ...; ``.ok``, ``.assert_ok()``, ``.table()``.
     """
+    with limited_threads(threads):
+        return _check_gradients(model, input_batch, rng, n_checks, eps, tolerance, verbose)
+
+
+def _check_gradients(model: Model, input_batch, rng, n_checks: int, eps: float, tolerance: float,
+                     verbose: bool) -> GradReport:
     rng = rng if isinstance(rng, np.random.Generator) else np.random.default_rng(rng)
     model = model.copy()  # contiguous parameters, perturbed in place below
     V, N = model.vocab_size, model.context_len
@@ -195,8 +200,21 @@ def check_gradients(
                          tolerance))
     report = GradReport(rows=tuple(rows), tolerance=tolerance)
     if verbose:
-        print(report.table())
+        print(_table(report))
     return report
+
+
+def _table(report: GradReport) -> str:
+    """The report as a table wide enough for the parameter names of the model."""
+    head = (f"{'gradient':<24}{'shape':<13}{'rel. error':>11}{'max |diff|':>12}  "
+            f"worst entry: analytic vs numeric")
+    lines = [head, "-" * len(head)]
+    for r in report.rows:
+        lines.append(f"{r.name:<24}{str(r.shape):<13}{r.rel_error:>11.2e}{r.max_abs_error:>12.2e}  "
+                     f"{str(r.worst_index):<11}{r.analytic: .6g} vs {r.numeric: .6g}  "
+                     f"{'ok' if r.ok else 'WRONG'}")
+    lines.append(f"(a row passes when its relative error is below {report.tolerance:g})")
+    return "\n".join(lines)
 
 
 def _row(name: str, analytic, value: np.ndarray, picks: np.ndarray, f, eps: float,
@@ -231,14 +249,19 @@ def print_gradients(
     *,
     model_class: type[Model] = Model,
     data: dict | None = None,
+    batches: int = 400,
+    compare: bool = False,
     verbose: bool = True,
+    threads: int | None = 1,
 ) -> dict[str, float]:
     """Print selected gradient entries on a fixed batch of 100 training rows.
 
     ``model_or_seed`` is a model, or a seed for :func:`reference_model` (a deterministic
-    partially trained model) whose parameters go into ``model_class``. The batch is the first
-    100 rows of ``data["train_inputs"]`` (default: the course corpus) with masks drawn from
-    seed 0. Returns the printed values by label.
+    model partially trained for ``batches`` mini-batches) whose parameters go into
+    ``model_class``. The batch is the first 100 rows of ``data["train_inputs"]`` (default: the
+    course corpus) with masks drawn from seed 0. With ``compare``, each line also shows the
+    same entry computed by PyTorch autograd and whether the two agree (relative difference
+    below 1e-6). ``threads``: BLAS threads meanwhile. Returns the model's values by label.
     """
     if data is None:
         from coursekit.data.corpus import load_corpus
@@ -247,51 +270,122 @@ def print_gradients(
     if isinstance(model_or_seed, Model):
         model = model_or_seed
     else:
-        model = model_class(reference_model(int(model_or_seed)).params.copy(), data["vocab"])
-    V, H, E = model.vocab_size, model.num_hid, model.embedding_dim
-    NE = E * model.context_len
+        params = reference_model(int(model_or_seed), batches).params.copy()
+        model = model_class(params, data["vocab"])
     x, t, m = model.masked_batch(data["train_inputs"][:100], data["train_targets"][:100],
                                  np.random.default_rng(0))
-    activations = model.compute_activations(x)
-    dz = model.compute_loss_derivative(activations.output_layer, t, m)
-    grads = model.back_propagate(x, activations, dz)
-    out = {}
+    with limited_threads(threads):
+        activations = model.compute_activations(x)
+        dz = model.compute_loss_derivative(activations.output_layer, t, m)
+        grads = model.back_propagate(x, activations, dz)
+        true_dz, true_grads = autograd_gradients(model, x, t, m) if compare else (None, None)
+    entries = _printed_entries(model, x, t)
+    out = {label: float(np.asarray(dz if name == "loss_derivative" else getattr(grads, name))[index])
+           for label, (name, index) in entries.items()}
+    if verbose and compare:
+        print(f"{'entry':34s} {'yours':>14s} {'autograd':>14s}")
+        for label, (name, index) in entries.items():
+            want = float((true_dz if name == "loss_derivative" else getattr(true_grads, name))[index])
+            ok = abs(out[label] - want) <= 1e-6 * abs(want) + 1e-12
+            print(f"{label:34s} {out[label]: .6e} {want: .6e}  {'ok' if ok else 'DIFFERS'}")
+    elif verbose:
+        for label, value in out.items():
+            print(f"{label:34s} {value: .6e}")
+    return out
+
+
+def _printed_entries(model: Model, x: np.ndarray, t: np.ndarray) -> dict:
+    """label -> (gradient name, index) of the entries print_gradients shows for this batch."""
+    V, H, E = model.vocab_size, model.num_hid, model.embedding_dim
+    NE = E * model.context_len
+    entries = {}
     for i in (2, 5):  # the target word and one other word of the masked position
         target_col = int(np.flatnonzero(t[i])[0])
         for j in (target_col, target_col - target_col % V + (target_col % V + 7) % V):
-            out[f"loss_derivative[{i}, {j}]"] = dz[i, j]
-    words = np.unique(x[:5])[-4:]
-    for k, w in enumerate(words):
+            entries[f"loss_derivative[{i}, {j}]"] = ("loss_derivative", (i, j))
+    for k, w in enumerate(np.unique(x[:5])[-4:]):
         c = (k + 2) % E
-        out[f"word_embedding_weights[{w}, {c}]"] = grads.word_embedding_weights[w, c]
+        entries[f"word_embedding_weights[{w}, {c}]"] = ("word_embedding_weights", (int(w), c))
     for r, c in ((10, 2), (15, 3), (30, 9), (35, 21)):
-        out[f"embed_to_hid_weights[{r % H}, {c % NE}]"] = grads.embed_to_hid_weights[r % H, c % NE]
+        r, c = r % H, c % NE
+        entries[f"embed_to_hid_weights[{r}, {c}]"] = ("embed_to_hid_weights", (r, c))
     for r in (10, 20):
-        out[f"hid_bias[{r % H}]"] = grads.hid_bias[r % H]
+        entries[f"hid_bias[{r % H}]"] = ("hid_bias", (r % H,))
     for r, c in ((7, 3), (60, 11)):
         r, c = r % (V * model.context_len), c % H
-        out[f"hid_to_output_weights[{r}, {c}]"] = grads.hid_to_output_weights[r, c]
-    for j in sorted(k for k in {int(np.flatnonzero(t[i])[0]) for i in (2, 5)}):
-        out[f"output_bias[{j}]"] = grads.output_bias[j]
-    if verbose:
-        for label, value in out.items():
-            print(f"{label:34s} {value: .6e}")
-    return {k: float(v) for k, v in out.items()}
+        entries[f"hid_to_output_weights[{r}, {c}]"] = ("hid_to_output_weights", (r, c))
+    for j in sorted({int(np.flatnonzero(t[i])[0]) for i in (2, 5)}):
+        entries[f"output_bias[{j}]"] = ("output_bias", (j,))
+    return entries
 
 
-@contextlib.contextmanager
-def limited_threads(n: int | None):
-    """Run the block with ``n`` BLAS and PyTorch threads (no change for None)."""
-    if n is None:
-        yield
-        return
-    before = torch.get_num_threads()
-    torch.set_num_threads(n)
+def autograd_gradients(model: Model, input_batch: np.ndarray, expanded_target_batch: np.ndarray,
+                       target_mask: np.ndarray) -> tuple[np.ndarray, Params]:
+    """∂C/∂z (B, N·V) and the parameter gradients of C (a :class:`Params`) by PyTorch autograd.
+
+    The truth beside a student's ``compute_loss_derivative`` and ``back_propagate``: the same
+    network and loss written in PyTorch (float64), differentiated by autograd.
+
+    Args:
+        model: its ``params`` are used (not its methods).
+        input_batch: (B, N) word indices, masked positions already 0.
+        expanded_target_batch: (B, N·V) one-hot targets t.
+        target_mask: (B, N) 0/1 mask m of the predicted positions.
+    """
+    tensors = {n: torch.tensor(getattr(model.params, n), requires_grad=True)
+               for n in Params.names()}
+    z = _torch_logits(tensors, np.asarray(input_batch))  # (B, N·V)
+    z.retain_grad()
+    _torch_masked_ce(z, expanded_target_batch, target_mask, model.vocab_size).backward()
+    return z.grad.numpy(), Params(*(tensors[n].grad.numpy() for n in Params.names()))
+
+
+class AutogradModel(Model):
+    """The masked language model with its gradients computed by PyTorch autograd.
+
+    A stand-in for a student's model while their ``compute_loss_derivative`` or
+    ``back_propagate`` is unfinished, so that training and the analysis after it still run.
+    """
+
+    def compute_loss_derivative(self, output_activations: np.ndarray,
+                                expanded_target_batch: np.ndarray,
+                                target_mask: np.ndarray) -> np.ndarray:
+        y, t, m = self._outputs(output_activations, expanded_target_batch, target_mask)
+        # softmax(log y) = y in every chunk: log y is a valid set of logits for y
+        z = torch.tensor(np.log(np.maximum(y, 1e-300)), requires_grad=True)
+        (dz,) = torch.autograd.grad(_torch_masked_ce(z, t, m, self.vocab_size), z)
+        return dz.numpy()
+
+    def back_propagate(self, input_batch: np.ndarray, activations,
+                       loss_derivative: np.ndarray) -> Params:
+        tensors = {n: torch.tensor(getattr(self.params, n), requires_grad=True)
+                   for n in Params.names()}
+        z = _torch_logits(tensors, self._indices(input_batch, "input_batch"))
+        grads = torch.autograd.grad(z, list(tensors.values()),
+                                    grad_outputs=torch.as_tensor(loss_derivative))
+        return Params(*(g.numpy() for g in grads))
+
+
+def usable_model_class(model_class: type[Model], *, rng: np.random.Generator | int = 0
+                       ) -> tuple[type[Model], str]:
+    """``(model_class, message)`` if its gradients pass :func:`check_gradients` on a small
+    random model, else ``(AutogradModel, why not)``: train with a student's class only when
+    its gradients are right."""
+    name = model_class.__name__
+    rng = rng if isinstance(rng, np.random.Generator) else np.random.default_rng(rng)
+    vocab = [f"w{i}" for i in range(12)]
+    model = model_class(Params.random_init(rng, 12, 4, 3, 6, init_wt=0.5), vocab)
+    model.params.hid_bias += 0.3 * rng.standard_normal(6)
     try:
-        with threadpool_limits(limits=n, user_api="blas"):
-            yield
-    finally:
-        torch.set_num_threads(before)
+        report = check_gradients(model, rng=rng, verbose=False)
+    except NotImplementedError:
+        return AutogradModel, f"{name}'s gradients are not written yet"
+    except Exception as exc:  # a student's bug: report it, train with autograd instead
+        return AutogradModel, f"{name}'s gradients raised {type(exc).__name__}: {exc}"
+    if not report.ok:
+        bad = ", ".join(r.name for r in report.rows if not r.ok)
+        return AutogradModel, f"{name}'s gradient check fails for {bad}"
+    return model_class, f"{name}'s gradients pass the gradient check"
 
 
 @functools.cache
@@ -314,14 +408,17 @@ def _reference_model(data: dict, rng: np.random.Generator, batches: int) -> Mode
     model = Model.random_init(data["vocab"], rng, 4, 16, 128, 0.01)
     tensors = {n: torch.tensor(getattr(model.params, n), requires_grad=True)
                for n in Params.names()}
-    opt = torch.optim.SGD(list(tensors.values()), lr=1.0, momentum=0.9)
+    velocity = {n: torch.zeros_like(t) for n, t in tensors.items()}
     order = rng.permutation(len(data["train_inputs"]))
     for start in range(0, batches * 100, 100):
         rows = data["train_inputs"][order[start:start + 100]]
         mask = model.sample_input_mask(100, rng)
-        opt.zero_grad()
-        (torch_loss(tensors, rows * (1 - mask), rows, mask) / 100).backward()
-        opt.step()
+        loss = torch_loss(tensors, rows * (1 - mask), rows, mask) / 100
+        grads = torch.autograd.grad(loss, list(tensors.values()))
+        with torch.no_grad():  # v ← 0.9 v + g, θ ← θ - v: as train (and torch.optim.SGD)
+            for (name, tensor), g in zip(tensors.items(), grads, strict=True):
+                velocity[name].mul_(0.9).add_(g)
+                tensor.sub_(velocity[name])  # learning rate 1
     params = Params(*(tensors[n].detach().numpy().copy() for n in Params.names()))
     return Model(params, data["vocab"])
 
@@ -333,8 +430,24 @@ def torch_loss(tensors: dict[str, torch.Tensor], masked_inputs: np.ndarray, targ
     masked_inputs, targets, mask: (B, N) arrays (word indices, words to predict, 0/1 mask).
     """
     B, N = masked_inputs.shape
-    x = tensors["word_embedding_weights"][torch.as_tensor(masked_inputs)].reshape(B, -1)
-    h = torch.sigmoid(x @ tensors["embed_to_hid_weights"].T + tensors["hid_bias"])
-    z = (h @ tensors["hid_to_output_weights"].T + tensors["output_bias"]).reshape(B, N, -1)
+    z = _torch_logits(tensors, masked_inputs).reshape(B, N, -1)
     picked = torch.log_softmax(z, dim=2).gather(2, torch.as_tensor(targets)[:, :, None])[:, :, 0]
     return -(picked * torch.as_tensor(mask, dtype=picked.dtype)).sum()
+
+
+def _torch_logits(tensors: dict[str, torch.Tensor], inputs: np.ndarray) -> torch.Tensor:
+    """z (B, N·V), the inputs of the output softmaxes, for word indices (B, N)."""
+    B = inputs.shape[0]
+    x = tensors["word_embedding_weights"][torch.as_tensor(inputs)].reshape(B, -1)
+    h = torch.sigmoid(x @ tensors["embed_to_hid_weights"].T + tensors["hid_bias"])
+    return h @ tensors["hid_to_output_weights"].T + tensors["output_bias"]
+
+
+def _torch_masked_ce(z: torch.Tensor, expanded_target_batch: np.ndarray, target_mask: np.ndarray,
+                     V: int) -> torch.Tensor:
+    """C = -Σ m t log softmax(z) per chunk of V, for z (B, N·V), t (B, N·V), m (B, N)."""
+    B = z.shape[0]
+    log_y = torch.log_softmax(z.reshape(B, -1, V), dim=2)  # (B, N, V)
+    t = torch.as_tensor(np.asarray(expanded_target_batch, dtype=np.float64)).reshape(B, -1, V)
+    m = torch.as_tensor(np.asarray(target_mask, dtype=np.float64).reshape(B, -1, 1))
+    return -(m * t * log_y).sum()

@@ -10,6 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from coursekit.data import corpus
+from coursekit.data import corpus_grammar as grammar
 
 pytestmark = pytest.mark.nb08
 
@@ -104,7 +105,7 @@ def test_fast_and_size_take_heads_of_the_full_set(full, cache_dir):
 def test_rows_are_four_consecutive_words_of_a_sentence():
     text = corpus.generate_sentences(300, 11)
     index = {w: i for i, w in enumerate(corpus.vocabulary())}
-    tokens, lengths = corpus._sentences(np.random.default_rng(11), 300)
+    tokens, lengths = grammar.sentences(np.random.default_rng(11), 300)
     assert [len(s.split()) for s in text] == list(lengths)
     grams = corpus._four_grams(tokens, lengths)
     want = brute_four_grams([[index[w] for w in s.split()] for s in text])
@@ -112,12 +113,12 @@ def test_rows_are_four_consecutive_words_of_a_sentence():
 
 
 def test_sentences_end_with_punctuation_and_agree(sentences):
-    third = {v3 for fs in corpus._TRANSITIVE.values() for v3, *_ in fs} | set(corpus._SHARED_VERBS)
-    third |= {f[0] for fs in corpus._INTRANSITIVE.values() for f in fs} | {"gives"}
-    base = {f[1] for fs in corpus._TRANSITIVE.values() for f in fs}
-    base |= set(corpus._SHARED_VERBS.values())
-    base |= {f[1] for fs in corpus._INTRANSITIVE.values() for f in fs} | {"give"}
-    plural = {w for w, f in zip(corpus._NOUNS[0::3], corpus._NOUNS[1::3], strict=True) if f in "pP"}
+    third = {v3 for fs in grammar._TRANSITIVE.values() for v3, *_ in fs} | set(grammar._SHARED_VERBS)
+    third |= {f[0] for fs in grammar._INTRANSITIVE.values() for f in fs} | {"gives"}
+    base = {f[1] for fs in grammar._TRANSITIVE.values() for f in fs}
+    base |= set(grammar._SHARED_VERBS.values())
+    base |= {f[1] for fs in grammar._INTRANSITIVE.values() for f in fs} | {"give"}
+    plural = {w for w, f in zip(grammar._NOUNS[0::3], grammar._NOUNS[1::3], strict=True) if f in "pP"}
     vowel_words = {w for w in corpus.vocabulary()[1:] if w[0] in "aeiou"}
     for s in sentences:
         assert s[-1] in {".", "?"} and s.count(".") + s.count("?") == 1, s
@@ -132,12 +133,12 @@ def test_sentences_end_with_punctuation_and_agree(sentences):
 
 def test_topic_verbs_take_objects_of_their_topic(sentences):
     """feeds/chases -> animals, drinks -> drinks, reads -> books or tests, kicks -> balls."""
-    classes = corpus._CLASSES
+    classes = grammar._CLASSES
     objects = {"feeds": classes["animals"], "chases": classes["animals"],
                "drinks": classes["drink"], "reads": classes["reading"], "kicks": classes["ball"],
                "cooks": classes["cooked"]}
-    nouns = set(corpus._NOUNS[0::3])
-    pronouns = set(corpus._OBJECT_PRONOUNS[0].split())
+    nouns = set(grammar._NOUNS[0::3])
+    pronouns = set(grammar._OBJECT_PRONOUNS[0].split())
     seen = Counter()
     for s in sentences:
         for k, w in enumerate(s):
@@ -161,14 +162,14 @@ def test_co_occurrence_shows_topics_and_word_order(full):
 # --- co-occurrence against a brute-force loop --------------------------------------------------
 
 
-def brute_log_cooccurrence(rows, V, symmetric=False, smoothing=1.0):
+def brute_log_cooccurrence(rows, V, symmetric=False, smoothing=1.0, scale=1.0):
     X = np.zeros((V, V))
     for row in rows:
         for a, b in zip(row, row[1:], strict=False):
             X[a, b] += 1
             if symmetric:
                 X[b, a] += 1
-    return np.log(X + smoothing)
+    return np.log(scale * X + smoothing)
 
 
 @settings(max_examples=40, deadline=None)
@@ -182,10 +183,11 @@ def test_log_cooccurrence_matches_a_loop(V, rows, width, symmetric, seed):
 
 
 @settings(max_examples=30, deadline=None)
-@given(st.lists(st.lists(st.integers(0, 5), max_size=7), max_size=6), st.floats(0.1, 3.0))
-def test_log_cooccurrence_of_ragged_sequences(seqs, smoothing):
-    got = corpus.log_cooccurrence(seqs, 6, smoothing=smoothing)
-    want = brute_log_cooccurrence(seqs, 6, smoothing=smoothing)
+@given(st.lists(st.lists(st.integers(0, 5), max_size=7), max_size=6), st.floats(0.1, 3.0),
+       st.floats(0.5, 10.0))
+def test_log_cooccurrence_of_ragged_sequences(seqs, smoothing, scale):
+    got = corpus.log_cooccurrence(seqs, 6, smoothing=smoothing, scale=scale)
+    want = brute_log_cooccurrence(seqs, 6, smoothing=smoothing, scale=scale)
     np.testing.assert_allclose(got, want, atol=1e-12)
 
 
@@ -207,6 +209,16 @@ def test_log_cooccurrence_rejects_bad_indices(bad, err, match):
         corpus.log_cooccurrence(bad, 4)
     with pytest.raises(ValueError, match="V"):
         corpus.log_cooccurrence(np.array([[0, 1]]), 0)
+    with pytest.raises(ValueError, match="scale"):
+        corpus.log_cooccurrence(np.array([[0, 1]]), 4, scale=0)
+
+
+def test_word_classes_cover_the_vocabulary():
+    classes = corpus.word_classes()
+    assert list(classes) == corpus.vocabulary()
+    assert set(classes.values()) == set(corpus.WORD_CLASSES)
+    assert [classes[w] for w in ("dog", "eats", "hungry", "they", "the", "because", "rain")] == \
+        ["noun", "verb", "adjective", "pronoun", "determiner", "other", "noun"]
 
 
 # --- a user's raw_sentences.txt ----------------------------------------------------------------

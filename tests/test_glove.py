@@ -75,11 +75,57 @@ def test_looped_gradient_equals_vectorised(problem):
 def test_tied_gradient_matches_torch(problem):
     W, _, b, _, log_X = random_problem(*problem)
     _, want = torch_loss_and_grads(W, W, b, b, log_X, tied=True)
-    got_W, got_b = glove._tied_grads(W, b, log_X, None)
+    got_W, got_b = glove.tied_grad(W, b, log_X)
+    assert got_W.shape == W.shape and got_b.shape == b.shape
     np.testing.assert_allclose(got_W, want[0], rtol=1e-10, atol=1e-10)
     np.testing.assert_allclose(got_b, want[2], rtol=1e-10, atol=1e-10)
-    via_grad = glove._tied_grads(W, b, log_X, glove.grad)  # a student's untied gradient, summed
-    np.testing.assert_allclose(via_grad[0], want[0], rtol=1e-10, atol=1e-10)
+    halves = glove.grad(W, W, b, b, log_X)  # the untied gradient at W̃ = W: both halves add up
+    np.testing.assert_allclose(halves[0] + halves[1], want[0], rtol=1e-10, atol=1e-10)
+    auto_W, auto_b = glove.autograd_grads(W, W, b, b, log_X, tied=True)
+    np.testing.assert_allclose(auto_W, want[0], rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(auto_b, want[2], rtol=1e-12, atol=1e-12)
+
+
+@settings(max_examples=30, deadline=None)
+@given(problems)
+def test_autograd_grads_match_the_reference(problem):
+    args = random_problem(*problem)
+    for a, b in zip(glove.autograd_grads(*args), glove.grad(*args), strict=True):
+        np.testing.assert_allclose(a, b, rtol=1e-10, atol=1e-10)
+
+
+@settings(max_examples=40, deadline=None)
+@given(problems)
+def test_symmetric_loss_floor_bounds_every_tied_model(problem):
+    W, _, b, _, log_X = random_problem(*problem)
+    floor = glove.symmetric_loss_floor(log_X)
+    assert floor == pytest.approx(((log_X - log_X.T) ** 2).sum() / 4, rel=1e-12, abs=1e-12)
+    assert glove.loss(W, W, b, b, log_X) >= floor - 1e-9
+    # the bound is tight when the symmetric part is a tied prediction: S = W Wᵀ + b 1ᵀ + 1 bᵀ
+    A = np.triu(log_X, 1) - np.triu(log_X, 1).T
+    target = W @ W.T + b + b.T + A
+    assert glove.loss(W, W, b, b, target) == pytest.approx(glove.symmetric_loss_floor(target),
+                                                           rel=1e-10, abs=1e-10)
+
+
+def test_usable_gradient_accepts_right_and_rejects_wrong_gradients():
+    assert glove.usable_gradient(glove.grad)[0] is glove.grad
+    assert glove.usable_gradient(glove.tied_grad, tied=True)[0] is glove.tied_grad
+
+    def half(*args):
+        return tuple(g / 2 for g in glove.grad(*args))
+
+    def unfinished(*args):
+        raise NotImplementedError
+
+    def flat(W, b, log_X):
+        return tuple(g.ravel() for g in glove.tied_grad(W, b, log_X))
+
+    assert glove.usable_gradient(half) == (None, "half differs from PyTorch autograd on a small "
+                                                 "random problem")
+    assert glove.usable_gradient(unfinished)[1] == "unfinished is not written yet"
+    assert "returned shapes" in glove.usable_gradient(flat, tied=True)[1]
+    assert "raised TypeError" in glove.usable_gradient(glove.tied_grad)[1]  # wrong signature
 
 
 def test_parameter_count():
@@ -127,6 +173,11 @@ def test_training_with_a_given_gradient_follows_it(log_X):
     p_ref, h_ref = glove.train_momentum(log_X, 4, 1, **kwargs)
     p_own, h_own = glove.train_momentum(log_X, 4, 1, grad_fn=glove.grad, **kwargs)
     np.testing.assert_allclose(h_own["train"], h_ref["train"], rtol=1e-10)
+    kwargs["symmetric"] = True
+    h_tied = [glove.train_momentum(log_X, 4, 1, **kwargs, **fn)[1]["train"]
+              for fn in ({}, {"grad_fn": glove.grad}, {"tied_grad_fn": glove.tied_grad})]
+    np.testing.assert_allclose(h_tied[1], h_tied[0], rtol=1e-10)
+    np.testing.assert_allclose(h_tied[2], h_tied[0], rtol=1e-10)
     np.testing.assert_allclose(h_ref["valid"], h_ref["train"], rtol=1e-12)
     wrong = lambda *a: tuple(-g for g in glove.grad(*a))  # noqa: E731  (ascends)
     with pytest.raises(FloatingPointError, match="lower lr"):

@@ -296,3 +296,58 @@ def test_params_arithmetic():
     for k in NAMES:
         np.testing.assert_allclose(getattr(q, k), 2.5 * getattr(p, k))
     assert not p.hid_bias.any() and p.hid_to_output_weights.shape == (10, 4)
+
+
+@settings(max_examples=30, deadline=None)
+@given(sizes)
+def test_autograd_model_and_gradients_match_the_reference(case):
+    model, inputs, targets, mask = random_case(*case)
+    auto = ml.AutogradModel(model.params, model.vocab)
+    acts = model.compute_activations(inputs)
+    dz = model.compute_loss_derivative(acts.output_layer, targets, mask)
+    np.testing.assert_allclose(auto.compute_loss_derivative(acts.output_layer, targets, mask), dz,
+                               rtol=1e-9, atol=1e-12)
+    want = model.back_propagate(inputs, acts, dz)
+    got = auto.back_propagate(inputs, acts, dz)
+    true_dz, true_grads = ml.autograd_gradients(model, inputs, targets, mask)
+    np.testing.assert_allclose(true_dz, dz, rtol=1e-9, atol=1e-12)
+    for k in NAMES:
+        np.testing.assert_allclose(getattr(got, k), getattr(want, k), rtol=1e-9, atol=1e-12)
+        np.testing.assert_allclose(getattr(true_grads, k), getattr(want, k), rtol=1e-9, atol=1e-12)
+
+
+def test_usable_model_class_falls_back_to_autograd():
+    assert ml.usable_model_class(ml.Model) == (ml.Model, "Model's gradients pass the gradient check")
+    cls, why = ml.usable_model_class(ForgetsSigmoidDerivative)
+    assert cls is ml.AutogradModel and why.endswith("fails for hid_bias")
+
+    class Unfinished(ml.Model):
+        def back_propagate(self, *args):
+            raise NotImplementedError
+
+    assert ml.usable_model_class(Unfinished) == (ml.AutogradModel,
+                                                 "Unfinished's gradients are not written yet")
+    assert ml.usable_model_class(ml.AutogradModel)[0] is ml.AutogradModel
+
+
+def test_print_gradients_compares_with_autograd(capsys):
+    model, *_ = random_case(10, 4, 16, 40, 1, 3, scale=0.3)
+    data = {"vocab": model.vocab,
+            "train_inputs": np.random.default_rng(4).integers(1, 10, size=(120, 4))}
+    data["train_targets"] = data["train_inputs"]
+    values = ml.print_gradients(model, data=data, compare=True)
+    lines = capsys.readouterr().out.splitlines()
+    assert "autograd" in lines[0] and len(lines) == len(values) + 1
+    assert all(line.endswith(" ok") for line in lines[1:])
+    bad = ForgetsSigmoidDerivative(model.params, model.vocab)
+    ml.print_gradients(bad, data=data, compare=True)
+    flagged = [line.split()[0] for line in capsys.readouterr().out.splitlines() if "DIFFERS" in line]
+    assert flagged and all(label.startswith("hid_bias") for label in flagged)
+
+
+def test_tsne_of_a_subset_of_words():
+    table = np.random.default_rng(0).standard_normal((40, 5))
+    coords = ml.tsne_embeddings(table, 1, rows=np.arange(5, 25), max_iter=250)
+    assert coords.shape == (20, 2) and np.isfinite(coords).all()
+    with pytest.raises(ValueError, match="at least 3 words"):
+        ml.tsne_embeddings(table, 1, rows=[1, 2])
