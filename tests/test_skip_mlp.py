@@ -29,8 +29,10 @@ def torch_reference(x, y, p):
     tx = torch.tensor(x, dtype=torch.float64, requires_grad=True)
     z2 = torch.relu(tx @ t["W1"].T + t["b1"]) @ t["W2"].T + t["b2"] + tx
     yhat = torch.sigmoid(z2)
-    J = torch.nn.functional.binary_cross_entropy(
-        yhat, torch.tensor(y, dtype=torch.float64), reduction="sum"
+    # the same loss as BCE on sigmoid(z2), computed from the logits: BCE on probabilities loses
+    # all precision when the sigmoid saturates (its gradient becomes 1/(1-yhat) times ~0)
+    J = torch.nn.functional.binary_cross_entropy_with_logits(
+        z2, torch.tensor(y, dtype=torch.float64), reduction="sum"
     )
     J.backward()
     grads = {k: v.grad.numpy() for k, v in t.items()}
