@@ -201,9 +201,14 @@ def exercise_explorers(page, shots: Path, name: str, steps: int = 3) -> list[Exp
             report.controls.append(label)
             for step in range(steps):
                 before_png, src = img.screenshot(), img.get_attribute("src")
-                handles.nth(j).focus()
+                handle = handles.nth(j)
+                handle.focus()
+                at_max = handle.evaluate(
+                    "h => Number(h.getAttribute('aria-valuenow')) >= Number(h.getAttribute('aria-valuemax'))"
+                )
+                key = "ArrowLeft" if at_max or step % 2 else "ArrowRight"  # a slider at its maximum moves left
                 start = time.perf_counter()
-                handles.nth(j).press("ArrowRight" if step % 2 == 0 else "ArrowLeft")
+                handle.press(key)
                 try:
                     page.wait_for_function(
                         "([el, old]) => el.getAttribute('src') !== old",
