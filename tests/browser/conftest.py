@@ -29,9 +29,31 @@ def browser_bundle(course, tmp_path_factory):
 
 
 @pytest.fixture(scope="session")
-def lab(browser_bundle, chromium, tmp_path_factory):
+def lab(browser_bundle, chromium, tmp_path_factory, repo_root):
     with lab_server(browser_bundle, tmp_path_factory.mktemp("lab-state")) as server:
+        _warm_up(chromium, *server, repo_root / "build" / "screenshots")
         yield server
+
+
+def _warm_up(browser, base, token, shots):
+    """Load JupyterLab once before the tests, so that first-load work (building the settings,
+    the workspace, the kernel specs) is not timed by the first test. A dialog seen on that
+    first load is saved (text and screenshot) for a person to look at, then closed."""
+    import time
+
+    shots.mkdir(parents=True, exist_ok=True)
+    page = browser.new_page(viewport={"width": 1400, "height": 1000})
+    try:
+        page.goto(f"{base}/lab?token={token}&reset")
+        page.wait_for_selector(".jp-LauncherCard, .jp-Launcher", timeout=90_000)
+        time.sleep(2)
+        dialogs = page.locator(".jp-Dialog")
+        if dialogs.count():
+            (shots / "first-load-dialog.txt").write_text(dialogs.first.inner_text())
+            page.screenshot(path=str(shots / "first-load-dialog.png"))
+            page.keyboard.press("Escape")
+    finally:
+        page.close()
 
 
 @pytest.fixture(scope="session")

@@ -140,6 +140,9 @@ def open_and_run(page, base: str, token: str, rel_path: str, timeout_s: float = 
     page.goto(f"{base}/lab/tree/{rel_path}?token={token}&reset")  # reset: no tabs left from earlier tests
     page.wait_for_selector(f"{PANEL} .jp-CodeCell", timeout=90_000)
     page.wait_for_selector("text=Kernel status: Idle", state="attached", timeout=90_000)
+    dialogs = page.locator(".jp-Dialog")
+    if dialogs.count():
+        raise AssertionError(f"a dialog covers the notebook: {dialogs.first.inner_text()[:500]!r}")
     # a "Run All" sent while the kernel connection is still settling can be dropped: retry
     for _attempt in range(6):
         page.click(".lm-MenuBar-itemLabel:text-is('Run')")
@@ -148,6 +151,10 @@ def open_and_run(page, base: str, token: str, rel_path: str, timeout_s: float = 
             page.wait_for_function(STARTED_JS, timeout=5_000, polling=200)
             break
         except Exception:
+            if page.locator(".jp-Dialog").count():
+                raise AssertionError(
+                    f"a dialog covers the notebook: {page.locator('.jp-Dialog').first.inner_text()[:500]!r}"
+                ) from None
             continue
     page.wait_for_function(IDLE_JS, timeout=timeout_s * 1000, polling=250)
 
