@@ -164,6 +164,7 @@ def multibranch_forward(params: Params, x: np.ndarray, t: np.ndarray) -> tuple[f
             f"t: labels must lie in [0, K) = [0, {K}), got min {t.min()}, max {t.max()}"
         )
     t = t.astype(np.intp)
+    # BEGIN SOLUTION
     a1 = x @ p["W1"].T + p["b1"]  # (B, H)
     c1 = _sigmoid(a1)
     a2 = x @ p["W2"].T + p["b2"]  # (B, H)
@@ -177,6 +178,7 @@ def multibranch_forward(params: Params, x: np.ndarray, t: np.ndarray) -> tuple[f
     cache = {"x": x, "t": t, "a1": a1, "c1": c1, "a2": a2, "u": u, "c2": c2, "h": h, "g": g,
              "y": y, "p": np.exp(log_p)}
     return J, cache
+    # END SOLUTION
 
 
 def multibranch_backward(params: Params, cache: dict) -> Params:

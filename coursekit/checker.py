@@ -1,11 +1,15 @@
 """``coursekit check NOTEBOOK``: run a notebook's visible checks and summarise them per question.
 
 The notebook runs top to bottom in a fresh kernel (errors do not stop it); each autograded test
-cell then counts as passed, failed (with the check's explanation) or not answered (its exercise
-still raises ``NotImplementedError``). The notebook file itself is not modified.
+cell then counts as passed, failed (with the check's explanation) or not answered: its exercise
+still raises ``NotImplementedError``, or the name it checks was never defined (a value question
+such as ``H_worked = ...`` whose answer cell still raises). The notebook file itself is not
+modified.
 """
 
+import ast
 import os
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -61,17 +65,64 @@ def statuses(nb) -> list[QuestionStatus]:
         if cell.get("execution_count") is None and not cell.get("outputs"):
             out.append(QuestionStatus(qid, points, "not run"))
         elif errors:
-            err = errors[0]
-            text = f"{err.get('ename')}: {err.get('evalue')}"
-            status = (
-                "not answered"
-                if "NotImplementedError" in text or "not written yet" in text
-                else "failed"
-            )
-            out.append(QuestionStatus(qid, points, status, text))
+            out.append(QuestionStatus(qid, points, *_error_status(errors[0], nb.cells)))
         else:
             out.append(QuestionStatus(qid, points, "passed"))
     return out
+
+
+_UNDEFINED = re.compile(r"name '([^']+)' is not defined")
+
+
+def _error_status(err: dict, cells) -> tuple[str, str]:
+    """("not answered" or "failed", message) for the error output ``err`` of a test cell.
+
+    A ``NameError`` for a name that no cell of the notebook's own (a setup or demo cell) defines is
+    an answer the student has not given yet, unless the answer cell that defines it raised an
+    error of its own: then that error is the failure to report.
+    """
+    text = f"{err.get('ename')}: {err.get('evalue')}"
+    if _unanswered(text):
+        return "not answered", text
+    match = _UNDEFINED.search(str(err.get("evalue", ""))) if err.get("ename") == "NameError" else None
+    if match is None:
+        return "failed", text
+    name = match.group(1)
+    code = [c for c in cells if c.cell_type == "code"]
+    if any(_defines(c.source, name) for c in code if not c.metadata.get("nbgrader", {}).get("solution")):
+        return "failed", text  # a provided name is missing: its cell failed or was not run
+    for cell in code:
+        if cell.metadata.get("nbgrader", {}).get("solution") and _defines(cell.source, name):
+            cause = next((o for o in cell.get("outputs", []) if o.get("output_type") == "error"), None)
+            if cause is not None:
+                cause_text = f"{cause.get('ename')}: {cause.get('evalue')}"
+                if not _unanswered(cause_text):
+                    return "failed", f"{name} is not defined: its cell raised {cause_text}"
+    return "not answered", text
+
+
+def _unanswered(text: str) -> bool:
+    return "NotImplementedError" in text or "not written yet" in text
+
+
+def _defines(source: str, name: str) -> bool:
+    """Whether the code ``source`` binds ``name`` at its top level or in any block (assignment,
+    ``def``, ``class``, import, loop or ``with`` target). IPython magics and shell lines are skipped."""
+    lines = [line for line in source.splitlines() if not line.lstrip().startswith(("%", "!"))]
+    try:
+        tree = ast.parse("\n".join(lines))
+    except SyntaxError:
+        return False
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store) and node.id == name:
+            return True
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef) and node.name == name:
+            return True
+        if isinstance(node, ast.Import | ast.ImportFrom) and any(
+            (alias.asname or alias.name.split(".")[0]) == name for alias in node.names
+        ):
+            return True
+    return False
 
 
 def summary(rows: list[QuestionStatus]) -> str:

@@ -2,7 +2,8 @@
 
 ``COURSEKIT_FAST=1`` asks every notebook for its fast mode: smaller data, fewer epochs, coarser
 grids, so that each notebook runs top to bottom in under a minute on two CPU cores. The tests
-set it; students leave it unset. ``limited_threads`` keeps small computations on few threads.
+set it; students leave it unset. ``limited_threads`` keeps small computations on few threads
+(``torch_threads``: PyTorch's threads only).
 """
 
 import contextlib
@@ -32,13 +33,27 @@ def limited_threads(n: int | None) -> Iterator[None]:
     if n is None:
         yield
         return
-    import torch
     from threadpoolctl import threadpool_limits
+
+    with torch_threads(n), threadpool_limits(limits=n):
+        yield
+
+
+@contextlib.contextmanager
+def torch_threads(n: int | None) -> Iterator[None]:
+    """Run the block with ``n`` PyTorch intra-op threads (``None`` changes nothing).
+
+    The PyTorch part of :func:`limited_threads` alone, cheap enough to wrap every redraw of an
+    explorer (``threadpoolctl`` looks up the loaded native libraries each time it is used).
+    """
+    if n is None:
+        yield
+        return
+    import torch
 
     before = torch.get_num_threads()
     torch.set_num_threads(n)
     try:
-        with threadpool_limits(limits=n):
-            yield
+        yield
     finally:
         torch.set_num_threads(before)

@@ -1,8 +1,10 @@
-"""The course on disk and what nbgrader does with it: release, autograde, feedback, grades.
+"""The course on disk: release (with nbgrader), grading (out of process), feedback, grades.
 
 A course directory holds ``nbgrader_config.py`` and ``notebooks/<assignment>/<assignment>.ipynb``.
 nbgrader's own folders (``release/``, ``submitted/<student>/<assignment>/``, ``autograded/``,
-``feedback/``) and its gradebook (``gradebook.db``) sit beside them.
+``feedback/``) and its gradebook (``gradebook.db``, or the ``db_url`` of ``nbgrader_config.py``)
+sit beside them. :func:`grade` runs :mod:`coursekit.autograde` and records its results in that
+gradebook (:mod:`coursekit.autograde.store`), where nbgrader's formgrader finds them.
 """
 
 import csv
@@ -11,11 +13,21 @@ import shutil
 import sys
 import zipfile
 from collections.abc import Iterable, Iterator
+from concurrent.futures import Executor
 from contextlib import contextmanager
-from dataclasses import dataclass
 from pathlib import Path
 
+from coursekit.autograde.autograded import autograded_notebook
+from coursekit.autograde.feedback_html import render as render_feedback
+from coursekit.autograde.sandbox import Limits
+from coursekit.autograde.store import GradeRow
+from coursekit.autograde.verdict import Task
 from coursekit.bundle import build_student_package
+
+__all__ = [
+    "CourseError", "GradeRow", "api", "assignments", "find_root", "grade", "gradebook_rows", "release",
+    "settings", "submissions", "write_grades_csv",
+]  # fmt: skip
 
 
 class CourseError(RuntimeError):
@@ -47,16 +59,12 @@ def api(root: Path, **overrides):
     """An ``NbGraderAPI`` for the course at ``root``, with its ``nbgrader_config.py`` loaded."""
     from nbgrader.apps import NbGraderAPI
     from nbgrader.coursedir import CourseDirectory
-    from traitlets.config import PyFileConfigLoader
 
-    # nbgrader runs `alembic` (database migrations) as a command: make this environment's
-    # scripts reachable even when the environment is not activated.
-    scripts = str(Path(sys.executable).parent)
-    if scripts not in os.environ.get("PATH", "").split(os.pathsep):
-        os.environ["PATH"] = scripts + os.pathsep + os.environ.get("PATH", "")
+    from coursekit.autograde.store import _scripts_on_path
+
+    _scripts_on_path()  # nbgrader runs `alembic` as a command
     root = Path(root).resolve()
-    config = PyFileConfigLoader("nbgrader_config.py", path=str(root)).load_config()
-    config.CourseDirectory.root = str(root)
+    config, _ = settings(root)
     for dotted, value in overrides.items():
         section, name = dotted.split("__", 1)
         setattr(getattr(config, section), name, value)
@@ -111,16 +119,6 @@ def release(root: Path, only: Iterable[str] | None = None, out: Path | None = No
     return out
 
 
-@dataclass(frozen=True)
-class GradeRow:
-    student: str
-    assignment: str
-    question: str
-    kind: str  # "auto" or "manual"
-    score: float | None
-    max_score: float
-
-
 def submissions(root: Path) -> list[tuple[str, str]]:
     """(student, assignment) pairs found under ``submitted/``."""
     sub = Path(root) / "submitted"
@@ -138,44 +136,170 @@ def grade(
     feedback: bool = True,
     csv_path: Path | None = None,
     progress: bool = True,
+    workers: int | None = None,
+    executor: Executor | None = None,
+    force: bool = False,
+    limits: Limits | None = None,
+    fast: bool | None = None,
 ) -> list[GradeRow]:
-    """Autograde ``submitted/`` (or the ``only`` (student, assignment) pairs), write feedback and a
-    per-question ``grades.csv``.
+    """Grade ``submitted/`` (or the ``only`` (student, assignment) pairs) out of process, record
+    each result in the gradebook, write feedback and a per-question ``grades.csv``.
 
-    A submission whose autograding fails is reported and skipped; the others are still graded.
+    Each submission runs in its own sandboxed process (:mod:`coursekit.autograde`), ``workers``
+    at a time (default: the cores), or on ``executor`` (any ``concurrent.futures.Executor``, e.g.
+    a Dask client's ``get_executor()``; its workers must see this course folder at the same
+    path). Each result is committed on its own as soon as it is ready, so an interrupted run
+    loses at most the submissions being graded; a re-run skips the files already graded unless
+    ``force``. A submission that cannot be graded gets its status (invalid notebook, timed
+    out, ...) and never stops the batch. ``limits``: per-submission limits (``Limits``);
+    ``fast``: run notebooks in fast mode (default: unless ``COURSEKIT_FAST=0``).
+
+    Returns the rows of ``grades.csv``: one per student, assignment and question, with the
+    submission's status and the grader's notes.
     """
-    from tqdm.auto import tqdm
+    from coursekit.autograde import batch
+    from coursekit.autograde.sandbox import isolation_warning
+    from coursekit.autograde.store import Store, StoreError, write_atomic
 
     root = Path(root).resolve()
-    pairs = sorted(only) if only is not None else submissions(root)
+    pairs = sorted(set(only)) if only is not None else submissions(root)
     if not pairs:
         raise CourseError(
             f"nothing to grade: {root / 'submitted'} has no <student>/<assignment>/ folders"
         )
-    grader = api(root)
-    failures = []
-    with _cwd(root):
-        for student, aid in tqdm(pairs, desc="autograding", disable=not progress):
-            result = grader.autograde(aid, student, force=True, create=True)
-            if not result.get("success"):
-                failures.append(
-                    (student, aid, (result.get("error") or result.get("log") or "").strip())
-                )
+    config, coursedir = settings(root)
+    stub = config.ClearSolutions.get("text_stub", "YOUR ANSWER HERE")
+    fast = (os.environ.get("COURSEKIT_FAST", "1").strip() != "0") if fast is None else fast
+    warning = isolation_warning()
+    if warning:
+        print(warning, file=sys.stderr)
+    package = _package_dir(root)
+    kit = str(package) if executor is not None else str(batch.kit_for(package))
+    problems: list[str] = []
+    with Store(coursedir.db_url, coursedir.course_id) as store:
+        sources = _prepare(root, store, {aid for _, aid in pairs}, config, problems)
+        tasks, skipped = [], 0
+        for student, aid in pairs:
+            if aid not in sources:
                 continue
-            if feedback:
-                _ok(
-                    grader.generate_feedback(aid, student, force=True),
-                    f"feedback for {student}/{aid}",
-                )
-    failed = {(student, aid) for student, aid, _ in failures}
-    rows = gradebook_rows(root, [p for p in pairs if p not in failed])
+            folder = root / coursedir.submitted_directory / student / aid
+            if not force and store.is_done(student, aid, _fingerprint(folder, aid)):
+                skipped += 1
+                path = _derived_paths(root, coursedir, student, aid)["feedback"]
+                if feedback and not path.is_file() and (old := store.stored(student, aid)) is not None:
+                    write_atomic(path, render_feedback(old, sources[aid]))
+                continue
+            tasks.append(
+                Task(student, aid, str(folder), str(_source(root, aid)), kit, hide=(str(root),),
+                     limits=limits or Limits(), fast=fast)
+            )  # fmt: skip
+        for result in batch.run(tasks, workers=workers, executor=executor, progress=progress):
+            who = f"{result.student}/{result.assignment}"
+            if result.status == batch.GRADER_ERROR:
+                problems.append(f"could not grade {who} (the grader failed; a re-run tries again): "
+                                + "; ".join(result.notes))  # fmt: skip
+                continue
+            try:
+                _record(store, result, sources[result.assignment], root, coursedir, feedback, stub)
+            except (StoreError, OSError, ValueError) as exc:
+                problems.append(f"could not record {who} (a re-run tries again): {exc}")
+        rows = store.rows(pairs)
+    if skipped and progress:
+        print(f"{skipped} submission(s) already graded from the same file were skipped (--force grades them again)",
+              file=sys.stderr)  # fmt: skip
     write_grades_csv(rows, Path(csv_path or root / "grades.csv"))
-    for student, aid, why in failures:
-        print(
-            f"could not grade {student}/{aid} (left out of the grades):\n{why[-2000:]}",
-            file=sys.stderr,
-        )
+    for problem in problems:
+        print(problem, file=sys.stderr)
     return rows
+
+
+def _record(store, result, source_nb: dict, root: Path, coursedir, feedback: bool, stub: str) -> None:
+    """Commit one result with the files made from it: the autograded notebook and the feedback."""
+    from coursekit.autograde.store import settle_written_answers
+
+    settle_written_answers(result, stub)
+    paths = _derived_paths(root, coursedir, result.student, result.assignment)
+    submission = _submission(root / coursedir.submitted_directory, result)
+    files: dict[Path, str] = {paths["autograded"]: autograded_notebook(result, source_nb, submission)}
+    if feedback:
+        files[paths["feedback"]] = render_feedback(result, source_nb)
+    store.commit(result, files)
+
+
+def settings(root: Path):
+    """The course's nbgrader configuration (``nbgrader_config.py``) and its ``CourseDirectory``
+    (folders, ``db_url``, ``course_id``)."""
+    from nbgrader.coursedir import CourseDirectory
+    from traitlets.config import PyFileConfigLoader
+
+    root = Path(root).resolve()
+    config = PyFileConfigLoader("nbgrader_config.py", path=str(root)).load_config()
+    config.CourseDirectory.root = str(root)
+    return config, CourseDirectory(config=config)
+
+
+def _source(root: Path, aid: str) -> Path:
+    return root / "notebooks" / aid / f"{aid}.ipynb"
+
+
+def _package_dir(root: Path) -> Path:
+    """The full coursekit package the grader builds the student kit from: the course folder's
+    own copy when it has one, else the installed package."""
+    own = root / "coursekit"
+    if (own / "__init__.py").is_file():
+        return own
+    import coursekit
+
+    return Path(coursekit.__file__).resolve().parent
+
+
+def _prepare(root: Path, store, ids: set[str], config, problems: list[str]) -> dict[str, dict]:
+    """Record each assignment's cells in the gradebook; the source notebooks by id."""
+    import json
+
+    from coursekit.autograde.store import StoreError
+
+    sources = {}
+    for aid in sorted(ids):
+        path = _source(root, aid)
+        if not path.is_file():
+            problems.append(f"no source notebook {path.relative_to(root)}: submissions of {aid} were not graded")
+            continue
+        try:
+            store.prepare(aid, path, config)
+        except StoreError as exc:
+            raise CourseError(str(exc)) from None
+        sources[aid] = json.loads(path.read_text(encoding="utf-8"))
+    return sources
+
+
+def _fingerprint(folder: Path, aid: str) -> str:
+    from coursekit.autograde import notebook as nbk
+    from coursekit.autograde.verdict import fingerprint
+
+    try:
+        path, _ = nbk.find_notebook(folder, f"{aid}.ipynb")
+    except nbk.InvalidSubmission:
+        return ""
+    return fingerprint(path)
+
+
+def _submission(submitted: Path, result) -> dict | None:
+    """The graded submission as plain JSON, or None when it cannot be read as a notebook."""
+    from coursekit.autograde import notebook as nbk
+
+    try:
+        path, _ = nbk.find_notebook(submitted / result.student / result.assignment, f"{result.assignment}.ipynb")
+        return nbk.read_notebook(path)[0]
+    except nbk.InvalidSubmission:
+        return None
+
+
+def _derived_paths(root: Path, coursedir, student: str, aid: str) -> dict[str, Path]:
+    return {
+        "autograded": root / coursedir.autograded_directory / student / aid / f"{aid}.ipynb",
+        "feedback": root / coursedir.feedback_directory / student / aid / f"{aid}.html",
+    }
 
 
 def gradebook_rows(root: Path, pairs: Iterable[tuple[str, str]]) -> list[GradeRow]:
@@ -199,22 +323,14 @@ def gradebook_rows(root: Path, pairs: Iterable[tuple[str, str]]) -> list[GradeRo
 
 
 def write_grades_csv(rows: Iterable[GradeRow], path: Path) -> None:
-    """One line per student, assignment and question."""
+    """One line per student, assignment and question, with the submission's status and notes."""
     path.parent.mkdir(parents=True, exist_ok=True)
     with path.open("w", newline="", encoding="utf-8") as fh:
         writer = csv.writer(fh)
-        writer.writerow(["student", "assignment", "question", "kind", "score", "max_score"])
+        writer.writerow(["student", "assignment", "question", "kind", "score", "max_score", "status", "notes"])
         for r in rows:
-            writer.writerow(
-                [
-                    r.student,
-                    r.assignment,
-                    r.question,
-                    r.kind,
-                    "" if r.score is None else r.score,
-                    r.max_score,
-                ]
-            )
+            score = "" if r.score is None else r.score
+            writer.writerow([r.student, r.assignment, r.question, r.kind, score, r.max_score, r.status, r.notes])
 
 
 _STUDENT_README = """# coursekit: student bundle

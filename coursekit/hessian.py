@@ -17,6 +17,12 @@ z = H y = v vᵀ y can be evaluated in two orders:
 
 With vᵀ = [4, 1, 2] and yᵀ = [2, 2, 1]: M = 12 and z = [48, 12, 24] either way.
 
+For any f: Rⁿ -> R, ``hvp_autodiff(f, x, y)`` computes H(x) y with ``torch.func``: a Jacobian-vector
+product of the gradient map (forward over reverse), never forming H. The functions the checks hand
+to it (``Quadratic``, ``LogSumExp``, ``CubicPlusCross``, ``SoftplusLayer``, ``SinProduct``) are
+plain-data dataclasses, so that a grader can send one to a student's process, rebuild it there and
+let ``torch.func`` trace it.
+
 Z = H y1 y2ᵀ with y1 (n,), y2 (m,) is the chain v · vᵀ · y1 · y2ᵀ of four factors, and the two
 modes keep their direction along it (multiplication counts, memory in floats stored for the
 intermediate results and the output):
@@ -39,6 +45,7 @@ point of the exercise is the direction of evaluation.)
 
 import time
 import tracemalloc
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -84,7 +91,9 @@ def quadratic_hessian(V: np.ndarray) -> np.ndarray:
         H (n, n), symmetric.
     """
     V = _vector(V, "V")
+    # BEGIN SOLUTION
     return np.outer(V, V)
+    # END SOLUTION
 
 
 def hessian_costs(n: int) -> dict[str, int]:
@@ -115,8 +124,10 @@ def hvp_reverse(v: np.ndarray, y: np.ndarray) -> np.ndarray:
         z (n,).
     """
     v, y = _pair(v, y)
+    # BEGIN SOLUTION
     M = v @ y  # scalar
     return v * M
+    # END SOLUTION
 
 
 def hvp_forward(v: np.ndarray, y: np.ndarray) -> np.ndarray:
@@ -132,8 +143,153 @@ def hvp_forward(v: np.ndarray, y: np.ndarray) -> np.ndarray:
         z (n,).
     """
     v, y = _pair(v, y)
+    # BEGIN SOLUTION
     H = np.outer(v, v)  # (n, n)
     return H @ y
+    # END SOLUTION
+
+
+def hvp_autodiff(f, x: np.ndarray, y: np.ndarray) -> np.ndarray:
+    """H(x) y for any twice-differentiable f: Rⁿ -> R, by autodiff: forward over reverse.
+
+    ``torch.func.grad(f)`` is the map x -> ∇f(x); its Jacobian is the Hessian, so a Jacobian-vector
+    product of that map in the direction y (``torch.func.jvp``) is H(x) y, computed without
+    forming H.
+
+    Args:
+        f: a function of a float64 tensor (n,) returning a scalar tensor.
+        x: the point (n,).
+        y: the direction (n,).
+
+    Returns:
+        H(x) y as a float64 array (n,).
+    """
+    x, y = _vector(x, "x"), _vector(y, "y")
+    if x.shape != y.shape:
+        raise ValueError(f"y: expected shape (n,) = {x.shape} to match x, got {y.shape}")
+    # BEGIN SOLUTION
+    import torch
+
+    xt, yt = torch.from_numpy(x.copy()), torch.from_numpy(y.copy())
+    _, hy = torch.func.jvp(torch.func.grad(f), (xt,), (yt,))
+    return hy.detach().numpy()
+    # END SOLUTION
+
+
+# ------------------------------------------------------------------- functions to differentiate
+def _tensor(a):
+    import torch
+
+    return torch.as_tensor(np.asarray(a, dtype=np.float64))
+
+
+@dataclass(frozen=True, eq=False, repr=False)
+class Quadratic:
+    """L(x) = ½ (Vᵀx)² for V (n,): its Hessian is V Vᵀ at every x. Takes x (n,), a float64 tensor."""
+
+    V: np.ndarray
+
+    def __call__(self, x):
+        return 0.5 * (x @ _tensor(self.V).reshape(-1)) ** 2
+
+    def __repr__(self) -> str:
+        return f"L(x) = ½ (Vᵀx)² with V = {np.ravel(self.V).tolist()}"
+
+
+@dataclass(frozen=True, eq=False, repr=False)
+class LogSumExp:
+    """f(x) = log Σ_i exp(x_i): its Hessian diag(p) − p pᵀ (p = softmax(x)) depends on x."""
+
+    def __call__(self, x):
+        import torch
+
+        return torch.logsumexp(x, 0)
+
+    def __repr__(self) -> str:
+        return "f(x) = log Σ exp(x_i)"
+
+
+@dataclass(frozen=True, eq=False, repr=False)
+class CubicPlusCross:
+    """f(x) = Σ_i x_i³ + x_1 x_n."""
+
+    def __call__(self, x):
+        return (x**3).sum() + x[0] * x[-1]
+
+    def __repr__(self) -> str:
+        return "f(x) = Σ x_i³ + x_1 x_n"
+
+
+@dataclass(frozen=True, eq=False, repr=False)
+class SoftplusLayer:
+    """f(x) = Σ_k softplus((W x)_k) for W (K, n)."""
+
+    W: np.ndarray
+
+    def __call__(self, x):
+        import torch
+
+        return torch.nn.functional.softplus(_tensor(self.W) @ x).sum()
+
+    def __repr__(self) -> str:
+        return f"f(x) = Σ softplus(W x), W {tuple(np.shape(self.W))}"
+
+
+@dataclass(frozen=True, eq=False, repr=False)
+class SinProduct:
+    """f(x) = Π_i sin(x_i)."""
+
+    def __call__(self, x):
+        import torch
+
+        return torch.sin(x).prod()
+
+    def __repr__(self) -> str:
+        return "f(x) = Π sin(x_i)"
+
+
+# ------------------------------------------------------------------- Z = v vᵀ y1 y2ᵀ
+def chain_steps(n: int, m: int, order: str) -> list[tuple[str, tuple[int, int], tuple[int, int]]]:
+    """The matrix products of Z = v · vᵀ · y1 · y2ᵀ in one order, read off the factors' shapes.
+
+    ``order`` is ``"reverse"`` (multiply from the right end of the chain) or ``"forward"`` (from
+    the left end). Each step is ``(name, left shape, right shape)``; a (p, q) @ (q, r) product
+    costs p·q·r multiplications and stores a (p, r) result (:func:`matmul_cost`). Used to count
+    costs by walking the shapes (:func:`chain_cost`, a check of the closed forms in
+    :func:`zmatrix_costs`) and to draw the intermediates.
+    """
+    if order not in ("reverse", "forward"):
+        raise ValueError(f"order: expected 'reverse' or 'forward', got {order!r}")
+    factors = [(n, 1), (1, n), (n, 1), (1, m)]  # v, vᵀ, y1, y2ᵀ
+    names = {"reverse": ["Y = y1 y2ᵀ", "w = vᵀ Y", "Z = v w"],
+             "forward": ["H = v vᵀ", "h = H y1", "Z = h y2ᵀ"]}[order]
+    steps = []
+    if order == "reverse":
+        acc = factors[-1]
+        for left in reversed(factors[:-1]):
+            steps.append((names[len(steps)], left, acc))
+            acc = (left[0], acc[1])
+    else:
+        acc = factors[0]
+        for right in factors[1:]:
+            steps.append((names[len(steps)], acc, right))
+            acc = (acc[0], right[1])
+    return steps
+
+
+def matmul_cost(left: tuple[int, int], right: tuple[int, int]) -> tuple[int, int]:
+    """(multiplications, floats stored) of the plain product of a (p, q) and a (q, r) matrix:
+    p·q·r and p·r."""
+    (p, q), (q2, r) = left, right
+    if q != q2:
+        raise ValueError(f"matmul_cost: shapes {left} and {right} do not chain")
+    return p * q * r, p * r
+
+
+def chain_cost(n: int, m: int, order: str) -> tuple[int, int]:
+    """(multiplications, floats stored) of :func:`chain_steps`, summed step by step."""
+    costs = [matmul_cost(left, right) for _, left, right in chain_steps(n, m, order)]
+    return int(sum(c[0] for c in costs)), int(sum(c[1] for c in costs))
 
 
 def zmatrix_costs(n: int, m: int) -> dict[str, dict[str, int]]:
@@ -172,20 +328,23 @@ def _z_forward(v: np.ndarray, y1: np.ndarray, y2: np.ndarray) -> np.ndarray:
 
 
 def time_orders(
-    n: int, m: int, rng: np.random.Generator | int, repeats: int = 5
+    n: int, m: int, rng: np.random.Generator | int, repeats: int = 5, min_round: float = 2e-3
 ) -> dict[str, dict[str, float]]:
     """Wall time and peak memory of Z = v vᵀ y1 y2ᵀ evaluated in reverse and in forward order.
 
-    v, y1 (n,) and y2 (m,) are standard normal draws from ``rng``. Each order runs ``repeats``
-    times; the time reported is the fastest run (the least disturbed by other work on the
-    machine). Peak memory is measured once per order with ``tracemalloc`` (NumPy reports its
+    v, y1 (n,) and y2 (m,) are standard normal draws from ``rng``. The two orders take turns
+    for ``repeats`` rounds; a round calls one order often enough to last about ``min_round``
+    seconds (a single call of a small problem is too short to time) and gives the mean time of a
+    call. The time reported is that of the fastest round (the least disturbed by other work on
+    the machine). Peak memory is measured once per order with ``tracemalloc`` (NumPy reports its
     array buffers to it), relative to the memory in use before the call.
 
     Args:
         n: length of v and y1 (a single integer).
         m: length of y2 (a single integer).
         rng: a ``numpy.random.Generator`` or an integer seed.
-        repeats: timed runs of each order.
+        repeats: timed rounds of each order.
+        min_round: the shortest round, in seconds.
 
     Returns:
         ``{"reverse": {"seconds": s, "peak_bytes": b}, "forward": {...}}``.
@@ -195,13 +354,29 @@ def time_orders(
         raise ValueError("time_orders: n and m must be single integers")
     gen = rng if isinstance(rng, np.random.Generator) else np.random.default_rng(rng)
     v, y1, y2 = gen.standard_normal(n), gen.standard_normal(n), gen.standard_normal(m)
-    result = {}
-    for name, order in (("reverse", _z_reverse), ("forward", _z_forward)):
-        best = np.inf
-        for _ in range(repeats):
+    orders = {"reverse": _z_reverse, "forward": _z_forward}
+    calls = {}
+    for name, order in orders.items():  # size the rounds: double the calls until they take a while
+        order(v, y1, y2)  # warm-up
+        k, elapsed = 1, 0.0
+        while True:
             start = time.perf_counter()
-            order(v, y1, y2)
-            best = min(best, time.perf_counter() - start)
+            for _ in range(k):
+                order(v, y1, y2)
+            elapsed = time.perf_counter() - start
+            if elapsed >= min_round / 4 or k >= 2**20:
+                break
+            k *= 2
+        calls[name] = max(1, round(k * min_round / max(elapsed, 1e-9)))
+    best = dict.fromkeys(orders, np.inf)
+    for _ in range(repeats):
+        for name, order in orders.items():
+            start = time.perf_counter()
+            for _ in range(calls[name]):
+                order(v, y1, y2)
+            best[name] = min(best[name], (time.perf_counter() - start) / calls[name])
+    result = {}
+    for name, order in orders.items():
         was_tracing = tracemalloc.is_tracing()
         if not was_tracing:
             tracemalloc.start()
@@ -211,5 +386,5 @@ def time_orders(
         peak = tracemalloc.get_traced_memory()[1] - base
         if not was_tracing:
             tracemalloc.stop()
-        result[name] = {"seconds": float(best), "peak_bytes": float(peak)}
+        result[name] = {"seconds": float(best[name]), "peak_bytes": float(peak)}
     return result

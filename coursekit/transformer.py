@@ -19,6 +19,8 @@ import torch.nn.functional as F
 from torch import nn
 from tqdm.auto import tqdm
 
+from coursekit.config import torch_threads
+
 
 @dataclass
 class TransformerConfig:
@@ -56,24 +58,6 @@ def _seeded(seed: int) -> Iterator[None]:
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(seed)
         yield
-
-
-@contextlib.contextmanager
-def _threads(n: int | None) -> Iterator[None]:
-    """Use ``n`` intra-op threads inside the block (None: leave the setting alone).
-
-    Models this small gain nothing from several threads, and on a busy machine the threads'
-    waiting for each other can make each step ten times slower.
-    """
-    if n is None:
-        yield
-        return
-    before = torch.get_num_threads()
-    torch.set_num_threads(n)
-    try:
-        yield
-    finally:
-        torch.set_num_threads(before)
 
 
 def causal_mask(T: int) -> torch.Tensor:
@@ -346,7 +330,7 @@ def evaluate(model: nn.Module, data, loss_fn: LossFn = next_token_loss, seed: in
     was_training = model.training
     model.eval()
     total = 0.0
-    with _threads(1):
+    with torch_threads(1):
         for start in range(0, len(tokens), batch_size):
             chunk = tokens[start : start + batch_size]
             total += loss_fn(model, chunk, gen).item() * len(chunk)
@@ -405,7 +389,7 @@ def train_decoder(
     n_batches = math.ceil(len(tokens) / batch_size)
     bar = tqdm(total=epochs * n_batches, disable=not progress, desc="training", leave=False)
     # dropout draws from the global generator: fork and seed it
-    with _seeded(seed), _threads(num_threads):
+    with _seeded(seed), torch_threads(num_threads):
         record(0)
         for epoch in range(1, epochs + 1):
             model.train()
@@ -464,7 +448,7 @@ def sample(
     was_training = model.training
     model.eval()
     for _ in range(n):
-        with _threads(1):
+        with torch_threads(1):
             logits = model(torch.from_numpy(seq[:, -block:]))[:, -1].double().numpy()  # (B, V)
         if temperature == 0:
             nxt = logits.argmax(axis=1)

@@ -74,6 +74,22 @@ def course(tmp_path_factory) -> Path:
     return root
 
 
+@pytest.fixture(scope="session")
+def postgres():
+    """A PostgreSQL server started for this test session (``tests/postgres_server.py``); call
+    ``postgres.create_database(name)`` for a database URL. Skipped when PostgreSQL is missing."""
+    from tests.postgres_server import PostgresServer, Unavailable
+
+    try:
+        server = PostgresServer()
+    except Unavailable as exc:
+        pytest.skip(str(exc))
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
 def pytest_sessionfinish(session, exitstatus):
     """In CI a skipped test is a failure: nothing may pass by not running."""
     reporter = session.config.pluginmanager.get_plugin("terminalreporter")
@@ -97,7 +113,8 @@ def pytest_terminal_summary(terminalreporter):
         if path.stat().st_mtime >= _SESSION_START:
             for name, t in json.loads(path.read_text()).items():
                 rows.append(
-                    f"  {path.name[:-12]:<34} {name:<11} {t['moves']:>3} moves  median {t['median_ms']:>4} ms  max {t['max_ms']:>4} ms"
+                    f"  {path.name[:-12]:<34} {name:<11} {t['moves']:>3} moves  "
+                    f"median {t['median_ms']:>4} ms  max {t['max_ms']:>4} ms"
                 )
     if rows:
         terminalreporter.section("explorer redraw times in JupyterLab (key press to new image)")

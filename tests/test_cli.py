@@ -77,3 +77,66 @@ def test_console_script_is_installed():
         and "grade" in out.stdout
         and "check" in out.stdout
     )
+
+
+def _tiny_course(folder):
+    """A course folder with notebook 02 only (no release needed to grade)."""
+    from tests.conftest import ROOT
+
+    folder.mkdir()
+    shutil.copy2(ROOT / "nbgrader_config.py", folder)
+    nb_id = "02_activations_softmax"
+    shutil.copytree(ROOT / "notebooks" / nb_id, folder / "notebooks" / nb_id)
+    (folder / "submitted" / "broken" / nb_id).mkdir(parents=True)
+    (folder / "submitted" / "broken" / nb_id / f"{nb_id}.ipynb").write_text("{ not json", encoding="utf-8")
+    (folder / "submitted" / "empty" / nb_id).mkdir(parents=True)
+    (folder / "submitted" / "lost" / "99_unknown").mkdir(parents=True)
+    return folder, nb_id
+
+
+def _table(root):
+    import csv
+
+    with (root / "grades.csv").open(newline="") as fh:
+        return {(r["student"], r["assignment"]): r["status"] for r in csv.DictReader(fh)}
+
+
+def test_grade_reports_statuses_and_an_unknown_assignment_without_stopping(tmp_path, capsys):
+    root, nb_id = _tiny_course(tmp_path / "course")
+    args = ["grade", "--root", str(root), "--workers", "1", "--cell-timeout", "30", "--memory-mb", "2048"]
+    assert main(args) == 0
+    captured = capsys.readouterr()
+    assert "no source notebook notebooks/99_unknown/99_unknown.ipynb" in captured.err
+    assert "2 submissions in the gradebook (1 invalid notebook, 1 missing notebook)" in captured.out
+    assert _table(root) == {("broken", nb_id): "invalid notebook", ("empty", nb_id): "missing notebook"}
+    assert (root / "feedback" / "broken" / nb_id / f"{nb_id}.html").is_file()
+    assert (root / "autograded" / "broken" / nb_id / f"{nb_id}.ipynb").is_file()
+    assert main([*args, "--no-feedback"]) == 0  # graded already: skipped, nothing changes
+    assert "2 submission(s) already graded" in capsys.readouterr().err
+    assert main([*args, "--force"]) == 0 and _table(root)[("broken", nb_id)] == "invalid notebook"
+
+
+@pytest.mark.parametrize(
+    "flags, message",
+    [
+        (["--workers", "0"], "--workers"),
+        (["--cell-timeout", "-1"], "--cell-timeout"),
+        (["--memory-mb", "10"], "--memory-mb"),
+    ],
+)
+def test_grade_explains_bad_limits(tmp_path, capsys, flags, message):
+    root, _ = _tiny_course(tmp_path / "course")
+    assert main(["grade", "--root", str(root), *flags]) == 2
+    assert message in capsys.readouterr().err
+
+
+def test_grade_on_a_dask_scheduler(tmp_path, capsys):
+    distributed = pytest.importorskip("distributed", reason="the package `distributed` is not installed")
+    root, nb_id = _tiny_course(tmp_path / "course")
+    with distributed.LocalCluster(
+        n_workers=1, threads_per_worker=1, processes=True, dashboard_address=None, host="127.0.0.1"
+    ) as cluster, distributed.Client(cluster) as client:  # fmt: skip
+        with distributed.get_task_stream(client=client) as stream:
+            assert main(["grade", "--root", str(root), "--dask", cluster.scheduler_address]) == 0
+    assert len([t for t in stream.data if "grade_task" in str(t["key"])]) == 2  # graded on the cluster
+    assert _table(root) == {("broken", nb_id): "invalid notebook", ("empty", nb_id): "missing notebook"}

@@ -1,22 +1,15 @@
 """Several workers share one Optuna study through a real PostgreSQL server.
 
-The test starts its own server (``initdb`` + ``pg_ctl`` from the Debian package ``postgresql``,
-found under ``/usr/lib/postgresql/*/bin``) in a temporary directory on a free loopback port, as an
-unprivileged user when the tests run as root, creates a database and a study in it, runs two
-``python -m coursekit.sweeps`` worker processes against it at the same time, and checks that the
-trials of both workers ended up in the one study. The server is stopped afterwards.
+The server is the session's ``postgres`` fixture (``tests/postgres_server.py``: its own server in
+a temporary directory, stopped afterwards). The test creates a database and a study in it, runs
+two ``python -m coursekit.sweeps`` worker processes against it at the same time, and checks that
+the trials of both workers ended up in the one study.
 """
 
-import glob
 import os
-import pwd
-import shutil
-import socket
 import subprocess
 import sys
-import tempfile
 import time
-from pathlib import Path
 
 import pytest
 
@@ -25,78 +18,10 @@ from tests.conftest import ROOT
 pytestmark = pytest.mark.nb12
 
 
-def _bin_dir() -> Path | None:
-    found = sorted(glob.glob("/usr/lib/postgresql/*/bin/initdb"), key=lambda p: int(p.split("/")[4]))
-    if found:
-        return Path(found[-1]).parent
-    initdb = shutil.which("initdb")
-    return Path(initdb).resolve().parent if initdb else None
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def _as_server_user(cmd: list[str], user: str | None) -> list[str]:
-    return cmd if user is None else ["runuser", "-u", user, "--", *cmd]
-
-
 @pytest.fixture(scope="module")
-def postgres_url():
-    """``postgresql+psycopg2://optuna@127.0.0.1:<port>/sweeps`` of a server that lives for the module."""
-    pytest.importorskip("psycopg2", reason="psycopg2 is not installed (pip install psycopg2-binary)")
-    bin_dir = _bin_dir()
-    if bin_dir is None:
-        pytest.skip("PostgreSQL server binaries not found (install the Debian package `postgresql`)")
-    user = None
-    if os.geteuid() == 0:  # the server refuses to run as root
-        if shutil.which("runuser") is None:
-            pytest.skip("running as root without `runuser` to start PostgreSQL as another user")
-        user = next((u for u in ("postgres", "nobody") if _has_user(u)), None)
-        if user is None:
-            pytest.skip("running as root and no unprivileged user (postgres, nobody) to run PostgreSQL")
-    base = Path(tempfile.mkdtemp(prefix="coursekit-pg-"))
-    data, log = base / "data", base / "server.log"
-    if user is not None:
-        entry = pwd.getpwnam(user)
-        os.chown(base, entry.pw_uid, entry.pw_gid)
-    port = _free_port()
-    run = dict(check=True, capture_output=True, text=True, cwd=base)
-    subprocess.run(
-        _as_server_user([str(bin_dir / "initdb"), "-D", str(data), "-U", "optuna", "--auth=trust", "-E", "UTF8"], user),
-        **run,
-    )
-    options = f"-p {port} -c listen_addresses=127.0.0.1 -c unix_socket_directories={base}"
-    subprocess.run(
-        _as_server_user([str(bin_dir / "pg_ctl"), "-D", str(data), "-o", options, "-l", str(log), "-w", "start"], user),
-        **run,
-    )
-    try:
-        import psycopg2
-
-        conn = psycopg2.connect(host="127.0.0.1", port=port, user="optuna", dbname="postgres")
-        conn.autocommit = True
-        with conn.cursor() as cur:
-            cur.execute("CREATE DATABASE sweeps")
-        conn.close()
-        yield f"postgresql+psycopg2://optuna@127.0.0.1:{port}/sweeps"
-    finally:
-        subprocess.run(
-            _as_server_user([str(bin_dir / "pg_ctl"), "-D", str(data), "-m", "fast", "-w", "stop"], user),
-            capture_output=True,
-            cwd=base,
-        )
-        shutil.rmtree(base, ignore_errors=True)
-
-
-def _has_user(name: str) -> bool:
-    try:
-        pwd.getpwnam(name)
-    except KeyError:
-        return False
-    return True
+def postgres_url(postgres):
+    """The URL of a database ``sweeps`` on the session's PostgreSQL server."""
+    return postgres.create_database("sweeps")
 
 
 def test_two_worker_processes_fill_one_study(postgres_url):

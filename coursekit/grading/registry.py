@@ -38,6 +38,9 @@ class Question:
         hidden: rng -> hidden cases (random and edge cases).
         mistakes: name -> (function giving a known wrong answer, hint shown when it matches).
         rtol, atol: tolerances.
+        forbidden: coursekit functions an answer may not run, besides ``reference``: those the
+            student build keeps because the notebook uses them (e.g. the course's attention
+            layer). When grading, a call that runs one of them (or a copy of its code) fails.
     """
 
     qid: str
@@ -50,6 +53,7 @@ class Question:
     mistakes: Mapping[str, tuple[Callable[..., Any], str]] = field(default_factory=dict)
     rtol: float = 1e-6
     atol: float = 1e-9
+    forbidden: tuple[Callable[..., Any], ...] = ()
 
 
 _REGISTRY: dict[str, Question] = {}

@@ -78,11 +78,12 @@ class Explorer:
         return self.widget._repr_mimebundle_(**kwargs)
 
 
-def safe_call(func: Callable[..., Any] | None, *args) -> tuple[Any, str]:
+def try_call(func: Callable[..., Any] | None, *args, convert: Callable[[Any], Any] | None = None) -> tuple[Any, str]:
     """``(func(*args), "")``, or ``(None, reason)`` when ``func`` is missing or fails.
 
-    Explorers draw a student's function beside the truth; an unfinished or broken one must not
-    break the plot, only be reported under it.
+    A student's function drawn or tabulated beside the truth may be unfinished or broken; that
+    must not break the figure or the table, only be reported with it. ``convert``, when given, is
+    applied to the result, and its failure is reported the same way. NumPy warnings are silenced.
     """
     import warnings
 
@@ -90,18 +91,26 @@ def safe_call(func: Callable[..., Any] | None, *args) -> tuple[Any, str]:
 
     if func is None:
         return None, ""
+    name = getattr(func, "__name__", "your function")
     try:
         with warnings.catch_warnings(), np.errstate(all="ignore"):
             warnings.simplefilter("ignore")
             out = func(*args)
-        if type(out).__module__.startswith("torch"):
-            out = out.detach().cpu().numpy()
-        out = np.asarray(out, dtype=np.float64)
-        return out, ""
+            return (out if convert is None else convert(out)), ""
     except NotImplementedError:
-        return None, f"{getattr(func, '__name__', 'your function')} is not written yet"
+        return None, f"{name} is not written yet"
     except Exception as exc:  # a student's bug: show it, keep the plot alive
-        return (
-            None,
-            f"{getattr(func, '__name__', 'your function')} raised {type(exc).__name__}: {exc}",
-        )
+        return None, f"{name} raised {type(exc).__name__}: {exc}"
+
+
+def _float_array(out: Any):
+    import numpy as np
+
+    if type(out).__module__.startswith("torch"):
+        out = out.detach().cpu().numpy()
+    return np.asarray(out, dtype=np.float64)
+
+
+def safe_call(func: Callable[..., Any] | None, *args) -> tuple[Any, str]:
+    """:func:`try_call` with the result as a float64 array (a tensor is detached first)."""
+    return try_call(func, *args, convert=_float_array)

@@ -127,6 +127,12 @@ class ExplorerReport:
     unchanged: list[str] = field(default_factory=list)
 
 
+# The notebook's toolbar reads "Kernel status: Idle" before any kernel exists (and a "Run All" sent
+# then opens JupyterLab's "Select Kernel" dialog); the status bar names the notebook's kernel only
+# once its session is connected.
+KERNEL_READY_JS = """(name) => Array.from(document.querySelectorAll('.jp-StatusBar-TextItem'))
+  .some(e => e.getAttribute('title') === 'Change kernel for ' + name && /\\|\\s*Idle\\s*$/.test(e.textContent))"""
+
 STARTED_JS = (
     """() => Array.from(document.querySelectorAll('"""
     + PANEL
@@ -139,7 +145,7 @@ def open_and_run(page, base: str, token: str, rel_path: str, timeout_s: float = 
     """Open a notebook and run all its cells, waiting until every code cell has run."""
     page.goto(f"{base}/lab/tree/{rel_path}?token={token}&reset")  # reset: no tabs left from earlier tests
     page.wait_for_selector(f"{PANEL} .jp-CodeCell", timeout=90_000)
-    page.wait_for_selector("text=Kernel status: Idle", state="attached", timeout=90_000)
+    page.wait_for_function(KERNEL_READY_JS, arg=rel_path.rsplit("/", 1)[-1], timeout=90_000, polling=250)
     dialogs = page.locator(".jp-Dialog")
     if dialogs.count():
         raise AssertionError(f"a dialog covers the notebook: {dialogs.first.inner_text()[:500]!r}")

@@ -13,31 +13,19 @@ import numpy as np
 import torch
 
 from coursekit import sequences as ref
+from coursekit.grading.labels import Named
 from coursekit.grading.registry import Case, Question, register
 from coursekit.sequences import random_sequence_model, result_as_array, table_sequence_model
 
 
-class _Model:
-    """A sequence model with a short description, so that failure messages stay readable."""
-
-    def __init__(self, fn, text: str):
-        self.fn, self.text = fn, text
-
-    def __call__(self, prefix):
-        return self.fn(prefix)
-
-    def __repr__(self) -> str:
-        return self.text
+def _table(table: dict, vocab: int, text: str) -> Named:
+    return Named(table_sequence_model(table, vocab), text)
 
 
-def _table(table: dict, vocab: int, text: str) -> _Model:
-    return _Model(table_sequence_model(table, vocab), text)
-
-
-def _random(vocab: int, seed: int, eos: int = 0, **kw) -> _Model:
+def _random(vocab: int, seed: int, eos: int = 0, **kw) -> Named:
     extra = "".join(f", {k}={v}" for k, v in kw.items())
-    return _Model(random_sequence_model(vocab, seed, eos=eos, **kw),
-                  f"random_sequence_model({vocab}, {seed}, eos={eos}{extra})")
+    return Named(random_sequence_model(vocab, seed, eos=eos, **kw),
+                 f"random_sequence_model({vocab}, {seed}, eos={eos}{extra})")
 
 
 def _never_ends(prefix):
@@ -97,7 +85,7 @@ def _mistake(never_stop: bool = False, **kw):
 def _beam_public() -> list[Case]:
     trap = _table(GREEDY_TRAP, 3, "the greedy-trap table model (V=3, eos=0)")
     tie = _table(TIE, 3, "the tie table model: (0,) has probability 0.5, so does the live beam (1,)")
-    never = _Model(_never_ends, "a model that never ends (p(eos) = 0)")
+    never = Named(_never_ends, "a model that never ends (p(eos) = 0)")
     return [
         Case((trap, 1, 0, 4, True), "greedy-trap model, beam 1"),
         Case((trap, 2, 0, 4, True), "greedy-trap model, beam 2"),

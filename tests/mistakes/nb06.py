@@ -1,0 +1,51 @@
+"""Plausible wrong answers for notebook 06_backprop: answer cell id -> replacement source."""
+
+MISTAKES = {
+    "multibranch_forward": (
+        "def multibranch_forward(params, x, t):\n"
+        "    x, t = np.asarray(x, dtype=float), np.asarray(t)\n"
+        "    a1 = x @ params['W1'].T + params['b1']\n"
+        "    c1 = 1 / (1 + np.exp(-a1))\n"
+        "    a2 = x @ params['W2'].T + params['b2']\n"
+        "    u = a1 + a2\n"
+        "    c2 = np.maximum(u, 0)\n"
+        "    h = np.hstack([c1, c2])\n"
+        "    g = h @ params['Wg'].T + params['bg']\n"
+        "    y = g @ params['W3'].T + x @ params['W4'].T\n"
+        "    m = y.max(axis=1, keepdims=True)\n"
+        "    log_p = y - m - np.log(np.exp(y - m).sum(axis=1, keepdims=True))\n"
+        "    J = -log_p[np.arange(len(t)), t].mean()  # averaged, but J is the sum over the batch\n"
+        "    cache = dict(x=x, t=t, a1=a1, c1=c1, a2=a2, u=u, c2=c2, h=h, g=g, y=y, p=np.exp(log_p))\n"
+        "    return J, cache\n"
+    ),
+    "multibranch_backward": (
+        "def multibranch_backward(params, cache):\n"
+        "    x, t, c1, u, h, g, p = (cache[k] for k in ('x', 't', 'c1', 'u', 'h', 'g', 'p'))\n"
+        "    H = u.shape[1]\n"
+        "    y_bar = p - np.eye(p.shape[1])[t]\n"
+        "    g_bar = y_bar @ params['W3']\n"
+        "    h_bar = g_bar @ params['Wg']\n"
+        "    u_bar = h_bar[:, H:] * (u > 0)\n"
+        "    a1_bar = h_bar[:, :H] * c1 * (1 - c1)  # the path through u is missing\n"
+        "    a2_bar = u_bar\n"
+        "    return {'W3': y_bar.T @ g, 'W4': y_bar.T @ x, 'Wg': g_bar.T @ h, 'bg': g_bar.sum(0),\n"
+        "            'W1': a1_bar.T @ x, 'b1': a1_bar.sum(0), 'W2': a2_bar.T @ x, 'b2': a2_bar.sum(0),\n"
+        "            'x': a1_bar @ params['W1'] + a2_bar @ params['W2'] + y_bar @ params['W4']}\n"
+    ),
+    "ffnn_backward": (
+        "def ffnn_backward(params, cache, dL_dout):\n"
+        "    hidden, output = cache['activations']\n"
+        "    A, Z = cache['a'], cache['z']\n"
+        "    d = {'sigmoid': lambda a, z: z * (1 - z), 'tanh': lambda a, z: 1 - z * z,\n"
+        "         'relu': lambda a, z: (a > 0) * 1.0, 'identity': lambda a, z: np.ones_like(a)}\n"
+        "    L = len(params)\n"
+        "    grad = np.asarray(dL_dout, dtype=float)\n"
+        "    deltas = [None] * L\n"
+        "    for l in range(L - 1, -1, -1):\n"
+        "        # h' only at the output layer: the hidden layers' derivative is forgotten\n"
+        "        deltas[l] = grad * d[output](A[l], Z[l + 1]) if l == L - 1 else grad\n"
+        "        grad = deltas[l] @ params[l][0]\n"
+        "    return {'W': [dl.T @ z for dl, z in zip(deltas, Z[:-1])], 'b': [dl.sum(0) for dl in deltas],\n"
+        "            'delta': deltas, 'x': grad}\n"
+    ),
+}
