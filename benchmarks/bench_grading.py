@@ -185,13 +185,23 @@ def run_nbgrader(root: Path, subs: list, timeout: float, memory: int) -> dict:
 
 def nbgrader_scores(root: Path, subs: list, done: dict[str, str]) -> dict:
     """How nbgrader's per-question scores compare with the expected ones."""
-    from coursekit.course import gradebook_rows
+    from nbgrader.api import Gradebook, MissingEntry
 
-    rows = gradebook_rows(root, [(s.student, s.assignment) for s in subs if done.get(s.student) == "ok"])
+    from coursekit.course import api
+
+    coursedir = api(root).coursedir
     got: dict[str, dict[str, float]] = {}
-    for r in rows:
-        if r.kind == "auto":
-            got.setdefault(r.student, {})[r.question] = r.score
+    with Gradebook(coursedir.db_url, coursedir.course_id) as gb:  # nbgrader's own rows: no coursekit record
+        for sub in subs:
+            if done.get(sub.student) != "ok":
+                continue
+            try:
+                submission = gb.find_submission(sub.assignment, sub.student)
+            except MissingEntry:
+                continue
+            for nb in submission.notebooks:
+                got.setdefault(sub.student, {}).update(
+                    {g.name: g.score for g in nb.grades if g.cell_type == "code"})
     exact = over = 0
     for sub in subs:
         scores = got.get(sub.student, {})

@@ -25,7 +25,7 @@ from coursekit.autograde.verdict import Task
 from coursekit.bundle import build_student_package
 
 __all__ = [
-    "CourseError", "GradeRow", "api", "assignments", "find_root", "grade", "gradebook_rows", "release",
+    "CourseError", "GradeRow", "api", "assignments", "find_root", "grade", "release",
     "settings", "submissions", "write_grades_csv",
 ]  # fmt: skip
 
@@ -149,10 +149,14 @@ def grade(
     at a time (default: the cores), or on ``executor`` (any ``concurrent.futures.Executor``, e.g.
     a Dask client's ``get_executor()``; its workers must see this course folder at the same
     path). Each result is committed on its own as soon as it is ready, so an interrupted run
-    loses at most the submissions being graded; a re-run skips the files already graded unless
-    ``force``. A submission that cannot be graded gets its status (invalid notebook, timed
-    out, ...) and never stops the batch. ``limits``: per-submission limits (``Limits``);
-    ``fast``: run notebooks in fast mode (default: unless ``COURSEKIT_FAST=0``).
+    loses at most the submissions being graded; a re-run skips a submission already graded from
+    the same file with the same tests (source notebook and coursekit sources) unless ``force``.
+    A submission that cannot be graded gets its status (invalid notebook, timed out, ...) and
+    never stops the batch. ``limits``: per-submission limits (``Limits``); ``fast``: run
+    notebooks in fast mode (default: unless ``COURSEKIT_FAST=0``).
+
+    The worker processes start afresh and import the calling script again, so a script that
+    calls this with more than one worker does so under ``if __name__ == "__main__":``.
 
     Returns the rows of ``grades.csv``: one per student, assignment and question, with the
     submission's status and the grader's notes.
@@ -179,11 +183,12 @@ def grade(
     with Store(coursedir.db_url, coursedir.course_id) as store:
         sources = _prepare(root, store, {aid for _, aid in pairs}, config, problems)
         tasks, skipped = [], 0
+        versions = _versions(root, package, sources)
         for student, aid in pairs:
             if aid not in sources:
                 continue
             folder = root / coursedir.submitted_directory / student / aid
-            if not force and store.is_done(student, aid, _fingerprint(folder, aid)):
+            if not force and store.is_done(student, aid, _fingerprint(folder, aid, versions[aid])):
                 skipped += 1
                 path = _derived_paths(root, coursedir, student, aid)["feedback"]
                 if feedback and not path.is_file() and (old := store.stored(student, aid)) is not None:
@@ -191,7 +196,7 @@ def grade(
                 continue
             tasks.append(
                 Task(student, aid, str(folder), str(_source(root, aid)), kit, hide=(str(root),),
-                     limits=limits or Limits(), fast=fast)
+                     limits=limits or Limits(), fast=fast, version=versions[aid])
             )  # fmt: skip
         for result in batch.run(tasks, workers=workers, executor=executor, progress=progress):
             who = f"{result.student}/{result.assignment}"
@@ -273,7 +278,18 @@ def _prepare(root: Path, store, ids: set[str], config, problems: list[str]) -> d
     return sources
 
 
-def _fingerprint(folder: Path, aid: str) -> str:
+def _versions(root: Path, package: Path, sources: dict) -> dict[str, str]:
+    """Per assignment, a digest of what its grades depend on besides the submission: the source
+    notebook (its test cells) and the coursekit sources (references, hidden cases)."""
+    import hashlib
+
+    from coursekit.autograde.kits import source_digest
+
+    kit = source_digest(package)
+    return {aid: hashlib.sha256(_source(root, aid).read_bytes() + kit.encode()).hexdigest() for aid in sources}
+
+
+def _fingerprint(folder: Path, aid: str, version: str) -> str:
     from coursekit.autograde import notebook as nbk
     from coursekit.autograde.verdict import fingerprint
 
@@ -281,7 +297,7 @@ def _fingerprint(folder: Path, aid: str) -> str:
         path, _ = nbk.find_notebook(folder, f"{aid}.ipynb")
     except nbk.InvalidSubmission:
         return ""
-    return fingerprint(path)
+    return fingerprint(path, version)
 
 
 def _submission(submitted: Path, result) -> dict | None:
@@ -300,26 +316,6 @@ def _derived_paths(root: Path, coursedir, student: str, aid: str) -> dict[str, P
         "autograded": root / coursedir.autograded_directory / student / aid / f"{aid}.ipynb",
         "feedback": root / coursedir.feedback_directory / student / aid / f"{aid}.html",
     }
-
-
-def gradebook_rows(root: Path, pairs: Iterable[tuple[str, str]]) -> list[GradeRow]:
-    """Per-question scores of the given submissions, read from the gradebook."""
-    from nbgrader.api import Gradebook, MissingEntry
-
-    grader = api(root)
-    rows = []
-    with Gradebook(grader.coursedir.db_url, grader.coursedir.course_id) as gb:
-        for student, aid in pairs:
-            try:
-                submission = gb.find_submission(aid, student)
-            except MissingEntry:
-                continue
-            for nb in submission.notebooks:
-                for g in sorted(nb.grades, key=lambda g: g.name):
-                    kind = "auto" if g.cell_type == "code" else "manual"
-                    score = None if g.needs_manual_grade else g.score
-                    rows.append(GradeRow(student, aid, g.name, kind, score, g.max_score))
-    return rows
 
 
 def write_grades_csv(rows: Iterable[GradeRow], path: Path) -> None:

@@ -113,6 +113,11 @@ def test_grade_reports_statuses_and_an_unknown_assignment_without_stopping(tmp_p
     assert (root / "autograded" / "broken" / nb_id / f"{nb_id}.ipynb").is_file()
     assert main([*args, "--no-feedback"]) == 0  # graded already: skipped, nothing changes
     assert "2 submission(s) already graded" in capsys.readouterr().err
+    source = root / "notebooks" / nb_id / f"{nb_id}.ipynb"
+    source.write_text(source.read_text(encoding="utf-8") + "\n", encoding="utf-8")  # the tests changed
+    assert main([*args, "--no-feedback"]) == 0
+    # graded again with the new tests (the missing notebook stays missing, whatever the tests)
+    assert "1 submission(s) already graded" in capsys.readouterr().err
     assert main([*args, "--force"]) == 0 and _table(root)[("broken", nb_id)] == "invalid notebook"
 
 

@@ -43,7 +43,6 @@ _STATE = {
 # libraries (threadpoolctl uses them); any other name (fork, system, umount2, ...) is refused
 _SAFE_SYMBOLS = ("omp_", "kmp_", "openblas_", "scipy_openblas", "mkl_", "MKL_", "bli_", "flexiblas_", "goto_")
 _HANDLES: dict[int, object] = {}
-_FORBIDDEN: dict[int, tuple[set, str]] = {}  # handle -> (fingerprints of reference code, name)
 _NS: dict = {}
 
 _PROCESS_EVENTS = {
@@ -193,10 +192,6 @@ def _audit(event: str, args: tuple) -> None:
         _refuse("read or wrote raw memory with ctypes")
     elif event in ("gc.get_objects", "gc.get_referrers", "gc.get_referents"):
         _refuse(f"searched the interpreter's objects ({event})")
-    elif event == "sys.setprofile" and _STATE.get("watching"):
-        # the student's code, or the interpreter itself when the watch fails (e.g. recursion too
-        # deep): either way the watch is off, and the call cannot be trusted unless it raised
-        _STATE["watch_lost"] = True
 
 
 # x86-64 system calls refused by the kernel once setup is done (seccomp), whatever Python-level
@@ -402,36 +397,7 @@ def _prepare(msg: dict) -> dict:
         reply = _offer(answer if adapter is None else adapter.prepare(answer))
     except BaseException as exc:  # noqa: BLE001  (the adapter's CheckFailed, or the student's error)
         return _error(exc)
-    if reply.get("kind") == "callable":
-        codes = {_fingerprint(c) for c in map(_code_of, (q.reference, *q.forbidden)) if c is not None}
-        _FORBIDDEN[reply["handle"]] = (codes, q.func_name)
     return reply
-
-
-def _code_of(func: object) -> object:
-    return getattr(getattr(func, "__func__", func), "__code__", None)
-
-
-def _fingerprint(code: object) -> tuple:
-    """What a copy of a function shares with the original, whatever it is called."""
-    return (code.co_code, code.co_names, code.co_varnames, repr(code.co_consts))
-
-
-class _Watch:
-    """A profiler noting whether a forbidden code object runs (cached per code object)."""
-
-    def __init__(self, codes: set):
-        self.codes, self.seen, self.hit = codes, {}, False
-
-    def __call__(self, frame: object, event: str, arg: object) -> None:
-        if event != "call":
-            return
-        code = frame.f_code
-        known = self.seen.get(id(code))
-        if known is None:
-            known = self.seen[id(code)] = (_fingerprint(code) in self.codes, code)
-        if known[0]:
-            self.hit = True
 
 
 def _call(msg: dict) -> dict:
@@ -458,13 +424,6 @@ def _call(msg: dict) -> dict:
                     peak = tracemalloc.get_traced_memory()[1]
                 finally:
                     tracemalloc.stop()
-            elif msg["handle"] in _FORBIDDEN:
-                out, used = _watched(func, args, kwargs, _FORBIDDEN[msg["handle"]][0])
-                if used:
-                    return _failed(
-                        f"{_FORBIDDEN[msg['handle']][1]}: this answer runs the coursekit reference, "
-                        "not your own code (or switched off the grader's check for it)."
-                    )
             else:
                 out = func(*args, **kwargs)
     except BaseException as exc:  # noqa: BLE001  (everything the student's code raises is reported)
@@ -481,24 +440,6 @@ def _call(msg: dict) -> dict:
     except BaseException as exc:  # noqa: BLE001
         return _failed(f"{_name(func)} returned a value that cannot be read: {_describe(exc)}")
     return {"ok": True, "value": value, "peak": peak}
-
-
-def _watched(func: object, args: tuple, kwargs: dict, codes: set) -> tuple[object, bool]:
-    """``func(*args, **kwargs)`` under a profiler that notes forbidden code; switching the
-    profiler off or on during the call is refused by the audit hook."""
-    import threading
-
-    watch = _Watch(codes)
-    sys.setprofile(watch)
-    threading.setprofile(watch)
-    _STATE["watching"], _STATE["watch_lost"] = True, False
-    try:
-        out = func(*args, **kwargs)
-    finally:
-        _STATE["watching"] = False
-        sys.setprofile(None)
-        threading.setprofile(None)
-    return out, watch.hit or _STATE["watch_lost"]
 
 
 def _callback(index: int) -> object:

@@ -10,15 +10,13 @@ have coursekit installed; each builds the student kit it grades with from that f
 """
 
 import contextlib
-import hashlib
 import os
-import tempfile
 from collections.abc import Iterable, Iterator
 from concurrent.futures import Executor, ProcessPoolExecutor, as_completed
 from pathlib import Path
 
+from coursekit.autograde.kits import kit_for
 from coursekit.autograde.verdict import Result, Task, grade_one
-from coursekit.bundle import build_student_package
 
 GRADER_ERROR = "grader error"
 
@@ -29,30 +27,6 @@ def default_workers() -> int:
         return max(1, len(os.sched_getaffinity(0)))
     except AttributeError:
         return max(1, os.cpu_count() or 1)
-
-
-def kit_for(package_dir: Path) -> Path:
-    """A student build of the coursekit at ``package_dir`` for grading, built once per version of
-    its sources (a folder holding ``coursekit/``)."""
-    package_dir = Path(package_dir).resolve()
-    digest = hashlib.sha256()
-    for path in sorted(package_dir.rglob("*.py")):
-        if "__pycache__" not in path.parts:
-            digest.update(str(path.relative_to(package_dir)).encode())
-            digest.update(path.read_bytes())
-    base = Path(tempfile.gettempdir()) / "coursekit-grading"
-    kit = base / f"kit-{digest.hexdigest()[:16]}"
-    if not (kit / "coursekit" / "__init__.py").is_file():
-        base.mkdir(exist_ok=True)
-        staging = Path(tempfile.mkdtemp(prefix="kit-build-", dir=base))
-        build_student_package(package_dir, staging / "coursekit")
-        try:
-            staging.rename(kit)  # atomic: concurrent builders of the same version agree
-        except OSError:
-            import shutil
-
-            shutil.rmtree(staging, ignore_errors=True)
-    return kit
 
 
 def grade_task(task: Task) -> dict:

@@ -91,13 +91,15 @@ class Task:
     limits: Limits = field(default_factory=Limits)
     fast: bool = True
     isolate: bool | None = None
+    version: str = ""  # of the tests (source notebook and coursekit): part of the fingerprint
 
 
-def fingerprint(path: Path | None) -> str:
-    """sha256 of a submission file ('' when there is none)."""
+def fingerprint(path: Path | None, version: str = "") -> str:
+    """sha256 of a submission file and the ``version`` of the tests it is graded with ('' when
+    there is no file): a re-run grades again when either changed."""
     if path is None or not Path(path).is_file():
         return ""
-    return hashlib.sha256(Path(path).read_bytes()).hexdigest()
+    return hashlib.sha256(Path(path).read_bytes() + version.encode()).hexdigest()
 
 
 def grade_one(task: Task) -> Result:
@@ -108,7 +110,7 @@ def grade_one(task: Task) -> Result:
     result = Result(task.student, task.assignment, GRADED)
     try:
         path, notes = nbk.find_notebook(Path(task.folder), Path(task.source).name)
-        result.fingerprint = fingerprint(path)
+        result.fingerprint = fingerprint(path, task.version)
         result.notes += notes
         submission, notes = nbk.read_notebook(path)
         result.notes += notes
@@ -125,10 +127,12 @@ def grade_one(task: Task) -> Result:
         result.status = TAMPERING
     _seed(task.student, task.assignment)
     try:
-        with Sandbox(
-            Path(task.kit), tuple(Path(h) for h in task.hide), task.limits, fast=task.fast, isolate=task.isolate
-        ) as box:
-            _follow(plan, box, nbk.trusted_imports(source_nb), result)
+        with contextlib.ExitStack() as stack:
+            box = stack.enter_context(Sandbox(
+                Path(task.kit), tuple(Path(h) for h in task.hide), task.limits, fast=task.fast, isolate=task.isolate
+            ))
+            shadows = [_Shadow.start(stack, task, targets, qids, last) for targets, qids, last in _withheld(plan)]
+            _follow(plan, box, shadows, nbk.trusted_imports(source_nb), result)
         result.output = box.output.decode("utf-8", "replace")[-20000:]  # closed: every byte read
     except SandboxStopped as exc:  # the process could not even start
         _worse(result, exc.status)
@@ -144,10 +148,95 @@ def grade_one(task: Task) -> Result:
     return result
 
 
-def _follow(plan: nbk.Plan, box: Sandbox, imports: str, result: Result) -> None:
+@dataclass
+class _Shadow:
+    """A second process for the questions whose answers may not run some coursekit functions
+    the notebook otherwise uses: it runs the same cells with a kit in which those functions
+    are withheld (:func:`coursekit.autograde.kits.kit_without`), up to the last of their test
+    cells, and those test cells fetch the answers from it."""
+
+    qids: frozenset[str]
+    last: int  # index of the last plan step that needs this process
+    box: Sandbox | None
+    stopped: str = ""
+    trusted: dict | None = None
+    violations: list[str] = field(default_factory=list)
+
+    @classmethod
+    def start(cls, stack: contextlib.ExitStack, task: Task, targets: tuple, qids: frozenset, last: int) -> "_Shadow":
+        from coursekit.autograde.kits import kit_without
+
+        kit = kit_without(Path(task.kit), targets)
+        hide = (*task.hide, task.kit)  # the kit that still holds the withheld code
+        try:
+            box = stack.enter_context(Sandbox(kit, tuple(Path(h) for h in hide), task.limits, fast=task.fast,
+                                              isolate=task.isolate))
+        except SandboxStopped as exc:
+            return cls(qids, last, None, exc.detail)
+        return cls(qids, last, box)
+
+    def follow(self, index: int, source: str) -> None:
+        """Run a student cell here too, while a later test cell still needs this process."""
+        if self.box is None:
+            return
+        if index > self.last:
+            self.stop("")
+            return
+        try:
+            self.box.run_cell(source)
+        except SandboxStopped as exc:
+            self.stop(exc.detail)
+
+    def stop(self, detail: str) -> None:
+        self.stopped = detail
+        if self.box is not None:
+            self.violations += self.box.violations
+            self.box.close()
+            self.box = None
+
+
+def _withheld(plan: nbk.Plan) -> list[tuple[tuple, frozenset[str], int]]:
+    """For each set of functions some questions' answers may not run (``Question.forbidden``):
+    the set as ``(module, qualname)`` pairs, those questions, and the index of the last test
+    step checking one of them."""
+    from coursekit.autograde.kits import withheld_names
+    from coursekit.grading.registry import get
+
+    groups: dict[tuple, tuple[set[str], int]] = {}
+    for index, (kind, step) in enumerate(plan.steps):
+        if kind != "test":
+            continue
+        for qid in _questions(step.source):
+            try:
+                forbidden = get(qid).forbidden
+            except KeyError:
+                continue
+            if forbidden:
+                targets = tuple(sorted({withheld_names(f) for f in forbidden}))
+                qids, _ = groups.get(targets, (set(), 0))
+                groups[targets] = (qids | {qid}, index)
+    return [(targets, frozenset(qids), last) for targets, (qids, last) in groups.items()]
+
+
+def _questions(source: str) -> set[str]:
+    """The question ids a test cell checks (``check_visible("14.x", ...)``, ``check_hidden``)."""
+    try:
+        tree = ast.parse(source)
+    except SyntaxError:
+        return set()
+    return {
+        node.args[0].value
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Name)
+        and node.func.id in ("check_visible", "check_hidden") and node.args
+        and isinstance(node.args[0], ast.Constant) and isinstance(node.args[0].value, str)
+    }
+
+
+def _follow(plan: nbk.Plan, box: Sandbox, shadows: list[_Shadow], imports: str, result: Result) -> None:
     trusted = _trusted_namespace(imports, box)
     stopped: SandboxStopped | None = None
-    for kind, step in plan.steps:
+    for index, (kind, step) in enumerate(plan.steps):
         if stopped is not None:
             if kind == "test":
                 result.cells.append(
@@ -160,8 +249,12 @@ def _follow(plan: nbk.Plan, box: Sandbox, imports: str, result: Result) -> None:
                 if reply.get("memory_error"):
                     _worse(result, RESOURCE_LIMIT)
                     result.notes.append("a cell ran out of memory")
+                for shadow in shadows:
+                    shadow.follow(index, step)
             else:
-                result.cells.append(_check(step, box, trusted))
+                shadow = next((s for s in shadows if s.qids & _questions(step.source)), None)
+                verdict = _check(step, box, trusted) if shadow is None else _check_apart(step, shadow, imports)
+                result.cells.append(verdict)
         except SandboxStopped as exc:
             stopped = exc
             _worse(result, exc.status)
@@ -174,9 +267,27 @@ def _follow(plan: nbk.Plan, box: Sandbox, imports: str, result: Result) -> None:
             f"{len(box.interrupted)} cell(s) or check(s) ran past the {box.limits.cell_seconds:g} s limit and were "
             "interrupted; the rest of the notebook was graded"
         )
-    if box.violations:
+    for shadow in shadows:
+        shadow.stop("")
+    violations = [*box.violations, *(v for s in shadows for v in s.violations)]
+    if violations:
         _worse(result, TAMPERING)
-        result.notes += [f"refused: {v}" for v in dict.fromkeys(box.violations)]
+        result.notes += [f"refused: {v}" for v in dict.fromkeys(violations)]
+
+
+def _check_apart(test: nbk.TestCell, shadow: _Shadow, imports: str) -> CellVerdict:
+    """A test cell of a question graded in its :class:`_Shadow` process."""
+    if shadow.box is None:
+        return CellVerdict(test.grade_id, "auto", test.points, 0.0,
+                           f"not checked: the run without the coursekit reference stopped: {shadow.stopped}")
+    if shadow.trusted is None:
+        shadow.trusted = _trusted_namespace(imports, shadow.box)
+    try:
+        return _check(test, shadow.box, shadow.trusted)
+    except SandboxStopped as exc:
+        shadow.stop(exc.detail)
+        return CellVerdict(test.grade_id, "auto", test.points, 0.0,
+                           f"not checked: the run without the coursekit reference stopped: {exc.detail}")
 
 
 def _check(test: nbk.TestCell, box: Sandbox, trusted: dict) -> CellVerdict:

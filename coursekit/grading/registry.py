@@ -40,7 +40,8 @@ class Question:
         rtol, atol: tolerances.
         forbidden: coursekit functions an answer may not run, besides ``reference``: those the
             student build keeps because the notebook uses them (e.g. the course's attention
-            layer). When grading, a call that runs one of them (or a copy of its code) fails.
+            layer). The grader checks the question in a second process whose coursekit has
+            their bodies replaced by an error, so an answer that runs one of them fails.
     """
 
     qid: str

@@ -525,8 +525,11 @@ try:
 except Exception as exc:
     print("memory:", type(exc).__name__)
 """
-HOOK_BYPASS = """
-import os, sys
+# Student code can reach the agent's private state: a refused call's traceback passes through the
+# audit hook's frame. What the agent does in-process is therefore never trusted alone (the
+# kernel's seccomp filter backs the hook; the verdict is the grader's).
+FIND_AGENT_STATE = """
+import os
 state = None
 try:
     os.kill(os.getpid(), 0)
@@ -535,9 +538,11 @@ except PermissionError as exc:
     while tb is not None:
         for space in (tb.tb_frame.f_globals, tb.tb_frame.f_locals):
             for value in list(space.values()):
-                if isinstance(value, dict) and "violations" in value:
+                if isinstance(value, dict) and "violations" in value and "in_hook" in value:
                     state = value
         tb = tb.tb_next
+"""
+HOOK_BYPASS = FIND_AGENT_STATE + """
 if state is not None:
     state["violations"].clear()
     state["in_hook"] = True  # every audit event now passes

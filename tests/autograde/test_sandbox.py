@@ -17,6 +17,7 @@ import pytest
 from coursekit.autograde import sandbox as sb
 from coursekit.autograde.sandbox import RESOURCE_LIMIT, TAMPERING, TIMED_OUT, Limits, Sandbox, SandboxStopped
 from tests.autograde.conftest import AID, session_members
+from tests.autograde.hostile import FIND_AGENT_STATE
 
 NAMESPACES = sb.namespaces_available()
 needs_namespaces = pytest.mark.skipif(not NAMESPACES, reason="this machine has no user namespaces (unshare)")
@@ -149,20 +150,7 @@ def test_processes_and_signals_are_refused_and_reported(kit, course02, isolate):
     assert not session_members([box.proc.pid])
 
 
-BYPASS = """
-import os
-state = None
-try:
-    os.kill(os.getpid(), 0)
-except PermissionError as exc:
-    tb = exc.__traceback__
-    while tb is not None:
-        for value in list(tb.tb_frame.f_globals.values()):
-            if isinstance(value, dict) and "in_hook" in value:
-                state = value
-        tb = tb.tb_next
-state["in_hook"] = True  # the audit hook now lets everything through
-"""
+BYPASS = FIND_AGENT_STATE + 'state["in_hook"] = True  # the audit hook now lets everything through\n'
 
 
 @pytest.mark.parametrize("isolate", BOTH)
