@@ -227,10 +227,14 @@ def _questions(source: str) -> set[str]:
     return {
         node.args[0].value
         for node in ast.walk(tree)
-        if isinstance(node, ast.Call) and isinstance(node.func, ast.Name)
-        and node.func.id in ("check_visible", "check_hidden") and node.args
-        and isinstance(node.args[0], ast.Constant) and isinstance(node.args[0].value, str)
+        if _is_check(node) and isinstance(node.args[0], ast.Constant) and isinstance(node.args[0].value, str)
     }
+
+
+def _is_check(node: ast.AST) -> bool:
+    """Whether ``node`` is a call ``check_visible(qid, ...)`` or ``check_hidden(qid, ...)``."""
+    return (isinstance(node, ast.Call) and isinstance(node.func, ast.Name)
+            and node.func.id in ("check_visible", "check_hidden") and bool(node.args))
 
 
 def _follow(plan: nbk.Plan, box: Sandbox, shadows: list[_Shadow], imports: str, result: Result) -> None:
@@ -349,12 +353,7 @@ class _FetchAnswers(ast.NodeTransformer):
 
     def visit_Call(self, node: ast.Call) -> ast.AST:
         self.generic_visit(node)
-        if (
-            isinstance(node.func, ast.Name)
-            and node.func.id in ("check_visible", "check_hidden")
-            and len(node.args) >= 2
-            and isinstance(node.args[1], ast.Name)
-        ):
+        if _is_check(node) and len(node.args) >= 2 and isinstance(node.args[1], ast.Name):
             fetch = ast.Call(ast.Name("_fetch_answer", ast.Load()), [node.args[0], ast.Constant(node.args[1].id)], [])
             node.args[1] = ast.copy_location(fetch, node.args[1])
         return node
